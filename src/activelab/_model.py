@@ -1,0 +1,143 @@
+"""Model adapter: fit a clone on the labeled rows, predict probabilities aligned to the full
+label set, and give strategies a numeric representation of the pool.
+
+Strategies never call scikit-learn directly; they ask a `ModelAdapter`. A PyTorch adapter only
+has to provide the same three methods (`predict_proba`, `embed`, `grad_embed`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ._errors import ColdStartError, InvalidInputError
+from ._validation import take_rows
+
+
+def default_model():
+    """Standardized logistic regression: a sound, fast default for tabular pools."""
+    from sklearn.linear_model import LogisticRegression
+
+    return Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))])
+
+
+def with_random_state(estimator, random_state):
+    """A clone of `estimator` whose random_state params (also nested) are set to `random_state`."""
+    est = clone(estimator)
+    if random_state is None:
+        return est
+    seed = int(np.random.default_rng(random_state).integers(2**31 - 1)) if not isinstance(
+        random_state, (int, np.integer)
+    ) else int(random_state)
+    params = {k: seed for k in est.get_params(deep=True) if k.split("__")[-1] == "random_state"}
+    if params:
+        est.set_params(**params)
+    return est
+
+
+def check_classifier(estimator) -> None:
+    """Raise unless `estimator` looks like a scikit-learn classifier with predict_proba."""
+    if not (hasattr(estimator, "fit") and hasattr(estimator, "predict_proba")):
+        raise InvalidInputError(
+            f"model must be a classifier with fit and predict_proba; {type(estimator).__name__} "
+            "lacks them (for SVC pass probability=True)."
+        )
+
+
+def check_trainable(y_labeled: np.ndarray, who: str) -> None:
+    """Raise ColdStartError when the labeled set cannot train a classifier."""
+    if y_labeled.shape[0] == 0:
+        raise ColdStartError(
+            f"{who} needs a trained model but no example is labeled; label a few examples first "
+            "or start with an exploration strategy (e.g. 'random' or --initial-strategy)."
+        )
+    n_classes = np.unique(y_labeled).shape[0]
+    if n_classes < 2:
+        raise ColdStartError(
+            f"{who} needs a trained model but the labeled examples hold a single class "
+            f"({y_labeled[0]!r}); label at least one example of another class, or start with "
+            "an exploration strategy (e.g. 'random' or --initial-strategy)."
+        )
+
+
+class ModelAdapter:
+    """A fitted scikit-learn classifier seen through the full label set `classes`."""
+
+    def __init__(self, model, classes: np.ndarray) -> None:
+        self.model = model
+        self.classes = np.asarray(classes)
+        model_classes = np.asarray(model.classes_)
+        pos = {c: i for i, c in enumerate(self.classes.tolist())}
+        missing = [c for c in model_classes.tolist() if c not in pos]
+        if missing:
+            raise InvalidInputError(
+                f"the model knows classes {missing!r} that are not in the label set "
+                f"{self.classes.tolist()!r}; pass classes= with every label."
+            )
+        self._columns = np.array([pos[c] for c in model_classes.tolist()], dtype=np.intp)
+
+    @classmethod
+    def fit(cls, estimator, X, y, labeled_idx, classes, random_state=None, who="the model"):
+        """Fit a clone of `estimator` on rows `labeled_idx` of the pool; the original is untouched."""
+        check_classifier(estimator)
+        y_lab = np.asarray(y)[labeled_idx]
+        check_trainable(y_lab, who)
+        model = with_random_state(estimator, random_state)
+        model.fit(take_rows(X, labeled_idx), y_lab)
+        return cls(model, classes)
+
+    @classmethod
+    def from_fitted(cls, model, classes):
+        """Wrap a model the user already fitted (it is used as is, never refitted)."""
+        check_classifier(model)
+        return cls(model, classes)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of shape (n, len(classes)); unseen classes get probability 0."""
+        raw = np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        if raw.shape[1] == self.classes.shape[0] and np.array_equal(
+            self._columns, np.arange(self.classes.shape[0])
+        ):
+            return raw
+        out = np.zeros((raw.shape[0], self.classes.shape[0]), dtype=np.float64)
+        out[:, self._columns] = raw
+        return out
+
+    def embed(self, X) -> np.ndarray | None:
+        """The model's own representation of X (pipeline transform before the last step) or None."""
+        if isinstance(self.model, Pipeline) and len(self.model.steps) > 1:
+            Z = self.model[:-1].transform(X)
+            return _dense_float32(Z)
+        return None
+
+
+def standardized(X) -> np.ndarray:
+    """Inputs scaled to zero mean and unit variance: the representation of last resort."""
+    Z = _dense_float32(X)
+    return StandardScaler().fit_transform(Z).astype(np.float32, copy=False)
+
+
+def _dense_float32(Z) -> np.ndarray:
+    if hasattr(Z, "toarray"):
+        Z = Z.toarray()
+    if hasattr(Z, "to_numpy"):
+        Z = Z.to_numpy()
+    Z = np.asarray(Z)
+    if Z.dtype.kind not in "fiub":
+        raise InvalidInputError(
+            "this strategy needs a numeric representation of X; pass embedding= or use a "
+            "model pipeline whose first steps turn X into numbers."
+        )
+    return np.ascontiguousarray(Z, dtype=np.float32)
+
+
+def stratified_bootstrap(y_lab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap positions that keep every labeled class (resampled within each class)."""
+    parts = []
+    for c in np.unique(y_lab):
+        members = np.flatnonzero(y_lab == c)
+        parts.append(rng.choice(members, size=members.shape[0], replace=True))
+    return np.concatenate(parts)
+

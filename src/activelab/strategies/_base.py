@@ -1,0 +1,119 @@
+"""What a query strategy is: `select(context, batch_size, rng) -> Selection`.
+
+Strategies follow scikit-learn's parameter conventions (``__init__`` only stores keyword
+arguments, so ``get_params``, ``clone`` and ``repr`` work) and never train the user's model:
+the loop fits it once per round and hands it over in the `PoolContext`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from .._errors import InvalidInputError
+from ._context import PoolContext
+
+FAMILIES = ("baseline", "exploitation", "exploration", "hybrid", "adaptive")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of one query.
+
+    idx : ndarray of int, shape (batch_size,)
+        Chosen row positions in the pool, most informative first.
+    scores : ndarray of float, shape (n_candidates,) or None
+        The score of every candidate (higher = more informative), aligned with `candidate_idx`.
+    candidate_idx : ndarray of int or None
+        The candidates that were scored.
+    info : dict
+        Strategy-specific facts about the choice (e.g. which arm an adaptive strategy used).
+    """
+
+    idx: np.ndarray
+    scores: np.ndarray | None = None
+    candidate_idx: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def chosen_scores(self) -> np.ndarray | None:
+        """Scores of the chosen rows (aligned with `idx`), or None when the strategy has none."""
+        if self.scores is None or self.candidate_idx is None:
+            return None
+        pos = np.searchsorted(self.candidate_idx, self.idx)
+        return self.scores[pos]
+
+
+class Strategy(BaseEstimator):
+    """Base class of query strategies.
+
+    Subclasses set the class attributes below and implement `select`.
+    """
+
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    reference: ClassVar[str] = ""
+    needs_model: ClassVar[bool] = True
+    needs_estimator: ClassVar[bool] = False
+
+    def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        raise NotImplementedError
+
+    def update(self, feedback: "Feedback") -> None:
+        """Learn from the outcome of the previous selection (adaptive strategies only)."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What the loop tells a strategy after labeling its batch and refitting.
+
+    selection : the Selection the strategy made
+    labels : the labels revealed for `selection.idx`
+    ctx_after : the PoolContext of the next round (model refitted with the new labels)
+    """
+
+    selection: Selection
+    labels: np.ndarray
+    ctx_after: PoolContext
+    extra: dict = field(default_factory=dict)
+
+
+class ScoreStrategy(Strategy):
+    """A strategy that scores every candidate and takes the top `batch_size` (ties at random)."""
+
+    def scores(self, ctx: PoolContext) -> np.ndarray:
+        raise NotImplementedError
+
+    def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        scores = np.asarray(self.scores(ctx), dtype=np.float64)
+        cand = ctx.candidate_idx
+        if scores.shape != cand.shape:
+            raise InvalidInputError(
+                f"{self.name}: got {scores.shape[0]} scores for {cand.shape[0]} candidates."
+            )
+        pos = top_k(scores, batch_size, rng)
+        return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
+
+
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions of the k highest scores, highest first; ties at the cut broken at random.
+
+    O(n) via argpartition: only the ties at the k-th value are resolved with `rng`.
+    """
+    if np.isnan(scores).any():
+        raise InvalidInputError(
+            "scores contain NaN; the model produced invalid probabilities for some candidates."
+        )
+    n = scores.shape[0]
+    if k >= n:
+        order = rng.permutation(n)
+        return order[np.argsort(-scores[order], kind="stable")]
+    part = np.argpartition(-scores, k - 1)[:k]
+    threshold = scores[part].min()
+    above = np.flatnonzero(scores > threshold)
+    ties = np.flatnonzero(scores == threshold)
+    chosen_ties = rng.choice(ties, size=k - above.shape[0], replace=False)
+    above = above[np.argsort(-scores[above], kind="stable")]
+    return np.concatenate([above, np.sort(chosen_ties)]).astype(np.intp)
