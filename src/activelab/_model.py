@@ -2,13 +2,14 @@
 label set, and give strategies a numeric representation of the pool.
 
 Strategies never call scikit-learn directly; they ask a `ModelAdapter`. A PyTorch adapter only
-has to provide the same three methods (`predict_proba`, `embed`, `grad_embed`).
+has to provide the same three methods (`predict_proba`, `embed`, `last_layer_input`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -105,12 +106,43 @@ class ModelAdapter:
         out[:, self._columns] = raw
         return out
 
+    def last_layer_input(self, X) -> np.ndarray:
+        """What the final (softmax/linear) layer sees: the input to logistic regression, the
+        last hidden layer of an MLP, after any pipeline transforms. Used for gradient embeddings."""
+        model, Z = self.model, X
+        if isinstance(model, Pipeline):
+            if len(model.steps) > 1:
+                Z = model[:-1].transform(Z)
+            model = model.steps[-1][1]
+        if isinstance(model, MLPClassifier):
+            return mlp_hidden(model, Z)
+        return _dense_float32(Z)
+
     def embed(self, X) -> np.ndarray | None:
-        """The model's own representation of X (pipeline transform before the last step) or None."""
-        if isinstance(self.model, Pipeline) and len(self.model.steps) > 1:
-            Z = self.model[:-1].transform(X)
-            return _dense_float32(Z)
+        """The model's own representation of X (pipeline transform, MLP hidden layer), or None
+        when the model has none and the raw inputs would be returned."""
+        model = self.model.steps[-1][1] if isinstance(self.model, Pipeline) else self.model
+        has_transform = isinstance(self.model, Pipeline) and len(self.model.steps) > 1
+        if has_transform or isinstance(model, MLPClassifier):
+            return self.last_layer_input(X)
         return None
+
+
+_ACTIVATIONS = {
+    "identity": lambda a: a,
+    "relu": lambda a: np.maximum(a, 0, out=a),
+    "tanh": lambda a: np.tanh(a, out=a),
+    "logistic": lambda a: np.divide(1.0, 1.0 + np.exp(-a), out=a),
+}
+
+
+def mlp_hidden(mlp: MLPClassifier, X) -> np.ndarray:
+    """Activations of a fitted MLPClassifier's last hidden layer, shape (n, hidden_units)."""
+    A = _dense_float32(X)
+    act = _ACTIVATIONS[mlp.activation]
+    for W, b in zip(mlp.coefs_[:-1], mlp.intercepts_[:-1]):
+        A = act((A @ W.astype(np.float32)) + b.astype(np.float32))
+    return np.ascontiguousarray(A, dtype=np.float32)
 
 
 def standardized(X) -> np.ndarray:

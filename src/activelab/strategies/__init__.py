@@ -1,9 +1,17 @@
-"""Query strategies. Importing this package registers every built-in strategy."""
+"""Query strategies. Importing this package registers every built-in strategy: each public
+module (no leading underscore) in this folder is imported, and its `@register` classes join the
+registry."""
+
+import importlib as _importlib
+import pkgutil as _pkgutil
 
 from ._base import Feedback, ScoreStrategy, Selection, Strategy, top_k
 from ._context import PoolContext
 from ._registry import describe_strategies, make_strategy, register, strategy_class, strategy_names
-from . import committee, random, uncertainty  # noqa: F401  (registration)
+
+for _mod in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
+    if not _mod.startswith("_"):
+        _importlib.import_module(f"{__name__}.{_mod}")
 
 __all__ = [
     "Feedback",

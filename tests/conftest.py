@@ -1,0 +1,29 @@
+"""Shared fixtures: small pools built from scikit-learn's bundled or generated data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from activelab import UNLABELED
+
+
+def make_pool(n=120, n_features=6, n_classes=3, n_labeled=15, seed=0):
+    """A small pool with `n_labeled` labeled rows covering every class."""
+    X, y_true = make_classification(
+        n_samples=n, n_features=n_features, n_informative=4, n_redundant=0,
+        n_classes=n_classes, n_clusters_per_class=1, random_state=seed,
+    )
+    rng = np.random.default_rng(seed)
+    lab = np.concatenate([np.flatnonzero(y_true == c)[:2] for c in range(n_classes)])
+    rest = np.setdiff1d(np.arange(n), lab)
+    lab = np.concatenate([lab, rng.choice(rest, n_labeled - lab.size, replace=False)])
+    y = np.full(n, UNLABELED)
+    y[lab] = y_true[lab]
+    return X, y, y_true
+
+
+@pytest.fixture
+def pool():
+    return make_pool()
