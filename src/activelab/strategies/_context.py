@@ -117,3 +117,27 @@ class PoolContext:
                 out[m] = member.predict_proba(X_cand)
             self._cache[key] = out
         return self._cache[key]
+
+    def ensemble_proba(self, estimators, who: str = "this strategy") -> np.ndarray:
+        """Candidate probabilities from an explicit ensemble, shape (n_members, n_candidates, n_classes).
+
+        Each estimator is cloned and fitted on all labeled rows (the originals are untouched);
+        member m gets a random_state derived from the round's seed and m, so a round is
+        reproducible while members stay distinct. Cached per list of estimator objects.
+        """
+        estimators = tuple(estimators)
+        key = ("ensemble", tuple(id(e) for e in estimators))
+        cached = self._cache.get(key)
+        if cached is not None and all(a is b for a, b in zip(cached[0], estimators)):
+            return cached[1]
+        lab = self.labeled_idx
+        seeds = np.random.default_rng(self.random_state).integers(2**31 - 1, size=len(estimators))
+        X_cand = take_rows(self.X, self.candidate_idx)
+        out = np.empty((len(estimators), self.candidate_idx.shape[0], self.classes.shape[0]))
+        for m, est in enumerate(estimators):
+            member = ModelAdapter.fit(
+                est, self.X, self.y, lab, self.classes, random_state=int(seeds[m]), who=who,
+            )
+            out[m] = member.predict_proba(X_cand)
+        self._cache[key] = (estimators, out)  # holding the objects keeps their ids unique
+        return out
