@@ -1,0 +1,191 @@
+"""The `activelab` command line: run experiments, list strategies, and (with the serve extra)
+the labeling service's commands."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+from typing import Optional
+
+try:
+    import typer
+    from rich.console import Console
+    from rich.table import Table
+except ImportError:  # pragma: no cover - exercised only without the cli extra
+    typer = None
+
+from ._errors import ActiveLabError, InvalidInputError
+
+if typer is not None:
+    app = typer.Typer(
+        add_completion=False, no_args_is_help=True,
+        help="Pool-based active learning: simulate strategies, compare them, label data.",
+    )
+    err = Console(stderr=True)
+
+    @app.command("run")
+    def run_command(
+        dataset: Optional[str] = typer.Option("digits", help="Built-in dataset (see `activelab datasets`)."),
+        data: Optional[Path] = typer.Option(None, help="User data file: .csv, .parquet or .npz (overrides --dataset)."),
+        target: Optional[str] = typer.Option(None, help="Label column of --data (.npz: array name, default 'y')."),
+        strategy: str = typer.Option("random,margin,entropy", help="Comma-separated strategy names."),
+        model: str = typer.Option("logreg", help="Model name (see `activelab models`) or module:Class."),
+        initial: int = typer.Option(20, help="Size of the seed set."),
+        initial_strategy: str = typer.Option("random", help="Strategy that picks the seed set (needs no model)."),
+        batch_size: int = typer.Option(10, help="Labels per round."),
+        rounds: int = typer.Option(20, help="Query rounds after the seed set."),
+        seeds: str = typer.Option("0-4", help="Seeds, e.g. '0-4' or '0,2,5'."),
+        test_size: float = typer.Option(0.25, help="Held-out fraction per seed."),
+        param: list[str] = typer.Option([], help="Strategy parameter STRATEGY.KEY=VALUE (repeatable)."),
+        out: Path = typer.Option(Path("runs/latest"), help="Output folder (re-running resumes)."),
+        jobs: int = typer.Option(1, help="Runs in parallel (processes)."),
+        overwrite: bool = typer.Option(False, help="Discard runs already saved in --out."),
+    ) -> None:
+        """Simulate active learning for each strategy × seed and write results.json, plots and report.md."""
+        from .experiments.report import write_report
+        from .experiments.runner import ExperimentConfig, parse_seeds, run_experiment
+
+        config = ExperimentConfig(
+            dataset=None if data else dataset, data=str(data) if data else None, target=target,
+            model=model, initial=initial, initial_strategy=initial_strategy,
+            batch_size=batch_size, rounds=rounds, test_size=test_size,
+            strategies=tuple(dict.fromkeys(s.strip() for s in strategy.split(",") if s.strip())),
+            seeds=parse_seeds(seeds), strategy_params=parse_params(param),
+        )
+        if jobs < 1:
+            raise InvalidInputError(f"--jobs must be at least 1; got {jobs}.")
+        try:
+            results = run_experiment(config, out, jobs=jobs, overwrite=overwrite, progress=RichProgress())
+        except KeyboardInterrupt:
+            err.print(f"interrupted: finished runs are saved in {out}; run the same command to resume.")
+            raise typer.Exit(130)
+        report = write_report(results, out)
+        print_summary(results)
+        Console().print(f"results: {out / 'results.json'}\nreport:  {report}")
+
+    @app.command("strategies")
+    def strategies_command() -> None:
+        """List the registered query strategies with their family and paper."""
+        from .strategies import describe_strategies
+
+        table = Table(title="activelab strategies")
+        for col in ("name", "family", "reference", "what it does"):
+            table.add_column(col, overflow="fold")
+        for info in describe_strategies():
+            table.add_row(info.name, info.family, info.reference, info.summary)
+        Console(width=200).print(table)
+
+    @app.command("datasets")
+    def datasets_command() -> None:
+        """List the built-in datasets (all offline)."""
+        from .experiments.datasets import describe_datasets
+
+        for name, desc in describe_datasets().items():
+            typer.echo(f"{name:24s} {desc}")
+
+    @app.command("models")
+    def models_command() -> None:
+        """List the model names `run --model` accepts."""
+        from .experiments.models import model_names
+
+        for name in model_names():
+            typer.echo(name)
+        typer.echo("module:Class  (any importable scikit-learn classifier with predict_proba)")
+
+    try:
+        from .service.commands import add_commands
+    except ImportError as exc:  # the serve extra is not installed (or not built yet)
+        _service_error = str(exc)
+
+        @app.command("serve", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+        def serve_missing() -> None:
+            """The labeling service (needs `pip install activelab[serve]`)."""
+            raise InvalidInputError(
+                f"the labeling service is not available ({_service_error}); "
+                "install it with: pip install 'activelab[serve]'"
+            )
+    else:
+        add_commands(app)
+
+    class RichProgress:
+        """Rich progress bar over rounds × seeds × strategies."""
+
+        def start(self, total: int, done: int) -> None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self._p = Progress("[progress.description]{task.description}", BarColumn(),
+                               MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                               transient=False)
+            self._p.start()
+            self._task = self._p.add_task("rounds", total=total, completed=done)
+
+        def advance(self, n: int) -> None:
+            self._p.advance(self._task, n)
+
+        def stop(self) -> None:
+            self._p.stop()
+
+    def print_summary(results: dict) -> None:
+        table = Table(title="area under the learning curve (mean ± std over seeds)")
+        for col in ("strategy", "AUC", "Δ vs random", "final acc", "labels to 95%"):
+            table.add_column(col)
+        summary = results["summary"]
+        for s in sorted(summary, key=lambda k: -summary[k]["auc_mean"]):
+            e = summary[s]
+            delta = (f"{e['auc_minus_random']:+.4f} ± {e['auc_minus_random_se']:.4f}"
+                     + (" ✓" if e.get("beats_random") else "")) if "auc_minus_random" in e else "—"
+            table.add_row(s, f"{e['auc_mean']:.4f} ± {e['auc_std']:.4f}", delta,
+                          f"{e['final_accuracy_mean']:.4f}", str(e["labels_to_95"] or "—"))
+        Console().print(table)
+
+
+def parse_params(items: list[str]) -> dict[str, dict]:
+    """['qbc_vote.n_members=7'] → {'qbc_vote': {'n_members': 7}} (values read as Python literals)."""
+    params: dict[str, dict] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        strategy, dot, name = key.partition(".")
+        if not (sep and dot and strategy and name):
+            raise InvalidInputError(f"cannot read --param {item!r}; write STRATEGY.KEY=VALUE.")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        params.setdefault(strategy, {})[name] = value
+    return params
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: one clear line and a non-zero exit for any error of ours."""
+    if typer is None:
+        print("error: the activelab command needs its extra: pip install 'activelab[cli]'", file=sys.stderr)
+        return 2
+    try:
+        app(args=argv, standalone_mode=False)
+    except ActiveLabError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted.")
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 130
+        raise
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+def run() -> None:  # pragma: no cover - the console script
+    sys.exit(main())

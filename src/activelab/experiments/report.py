@@ -1,0 +1,152 @@
+"""The human-readable side of results.json: learning-curve plot, adaptive-arm plot, report.md."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def write_report(results: dict, out: str | Path) -> Path:
+    """Write learning_curves.png (and arms.png when adaptive runs exist) and report.md; return
+    the report's path."""
+    out = Path(out)
+    plot_learning_curves(results, out / "learning_curves.png")
+    has_arms = any("arms" in r for r in results["runs"])
+    if has_arms:
+        plot_arms(results, out / "arms.png")
+    path = out / "report.md"
+    path.write_text(render_markdown(results, has_arms))
+    return path
+
+
+def _curves(results: dict, key: str = "accuracy"):
+    grouped = defaultdict(list)
+    for r in results["runs"]:
+        grouped[r["strategy"]].append(r)
+    for strategy in results["config"]["strategies"]:
+        runs = grouped.get(strategy)
+        if not runs:
+            continue
+        labels = np.asarray(runs[0]["labels"])
+        values = np.asarray([r[key] for r in runs if len(r[key]) == len(labels)])
+        yield strategy, labels, values
+
+
+def plot_learning_curves(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cfg = results["config"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, key, title in ((axes[0], "accuracy", "Test accuracy"), (axes[1], "f1", "Macro-F1")):
+        for strategy, labels, values in _curves(results, key):
+            mean, std = values.mean(axis=0), values.std(axis=0)
+            line, = ax.plot(labels, mean, label=f"{strategy} (n={len(values)})", lw=1.8)
+            ax.fill_between(labels, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+        ax.set_xlabel("labeled examples")
+        ax.set_ylabel(title.lower())
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    fulls = [r["full_pool_accuracy"] for r in results["runs"] if "full_pool_accuracy" in r]
+    if fulls:
+        axes[0].axhline(np.mean(fulls), color="grey", ls="--", lw=1, label="full pool")
+    axes[0].legend(fontsize=8, loc="lower right")
+    name = cfg.get("dataset") or Path(cfg.get("data") or "data").name
+    fig.suptitle(f"{name} · {cfg['model']} · batch {cfg['batch_size']} · mean ± std over seeds")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_arms(results: dict, path: Path) -> None:
+    """Share of seeds in which each arm was chosen, per round, one panel per adaptive strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grouped = defaultdict(list)
+    for r in results["runs"]:
+        if "arms" in r:
+            grouped[r["strategy"]].append(r["arms"])
+    fig, axes = plt.subplots(1, len(grouped), figsize=(6 * len(grouped), 4), squeeze=False)
+    for ax, (strategy, arm_runs) in zip(axes[0], grouped.items()):
+        n_rounds = max(len(a) for a in arm_runs)
+        names = sorted({a for arms in arm_runs for a in arms if a is not None})
+        share = np.zeros((len(names), n_rounds))
+        for arms in arm_runs:
+            for t, a in enumerate(arms):
+                if a is not None:
+                    share[names.index(a), t] += 1.0 / len(arm_runs)
+        ax.stackplot(np.arange(n_rounds), share, labels=names, alpha=0.85)
+        ax.set_xlabel("round")
+        ax.set_ylabel("share of seeds")
+        ax.set_title(f"{strategy}: arm chosen per round")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def render_markdown(results: dict, has_arms: bool = False) -> str:
+    cfg, summary = results["config"], results["summary"]
+    name = cfg.get("dataset") or cfg.get("data")
+    lines = [
+        f"# Active learning on {name}",
+        "",
+        f"Model `{cfg['model']}`, {cfg['initial']} initial labels ({cfg['initial_strategy']}), "
+        f"batch {cfg['batch_size']}, {cfg['rounds']} rounds, seeds {_seed_text(cfg['seeds'])}, "
+        f"test fraction {cfg['test_size']}.",
+        "",
+        "AUC is the area under the accuracy-vs-labels curve divided by the label range (a mean "
+        "accuracy over the budget). Δ vs random is the paired difference over seeds ± its standard "
+        "error; ✓ marks a gain larger than twice the standard error.",
+        "",
+        "| strategy | AUC (mean ± std) | Δ AUC vs random | final accuracy | final macro-F1 | labels to 95 % | select s/round |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    order = sorted(summary, key=lambda s: -summary[s]["auc_mean"])
+    for s in order:
+        e = summary[s]
+        if "auc_minus_random" in e:
+            delta = f"{e['auc_minus_random']:+.4f} ± {e['auc_minus_random_se']:.4f}"
+            delta += " ✓" if e.get("beats_random") else ""
+        else:
+            delta = "—"
+        l95 = e["labels_to_95"] if e["labels_to_95"] is not None else "not reached"
+        lines.append(
+            f"| {s} | {e['auc_mean']:.4f} ± {e['auc_std']:.4f} | {delta} | "
+            f"{e['final_accuracy_mean']:.4f} ± {e['final_accuracy_std']:.4f} | "
+            f"{e['final_f1_mean']:.4f} | {l95} | {e['select_seconds_mean']:.3f} |"
+        )
+    fulls = [r["full_pool_accuracy"] for r in results["runs"] if "full_pool_accuracy" in r]
+    if fulls:
+        lines += ["", f"Accuracy of the model trained on the whole pool: {np.mean(fulls):.4f}."]
+    lines += ["", "![learning curves](learning_curves.png)", ""]
+    if has_arms:
+        lines += ["## Arms chosen by the adaptive strategies", "", "![arms](arms.png)", ""]
+        for strategy, counts in _arm_counts(results).items():
+            text = ", ".join(f"{a}: {c}" for a, c in counts.most_common())
+            lines.append(f"- {strategy}: {text}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _arm_counts(results: dict) -> dict[str, Counter]:
+    out: dict[str, Counter] = defaultdict(Counter)
+    for r in results["runs"]:
+        for a in r.get("arms", [])[1:]:
+            if a is not None:
+                out[r["strategy"]][a] += 1
+    return out
+
+
+def _seed_text(seeds: list[int]) -> str:
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))

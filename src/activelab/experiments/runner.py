@@ -1,0 +1,224 @@
+"""Run strategies × seeds of simulated active learning, saving each finished run at once so an
+interrupted experiment resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .._errors import InvalidInputError
+from .._model import ModelAdapter
+from .._simulate import simulate
+from ..strategies import make_strategy
+from .datasets import load_dataset
+from .models import make_model
+from .summary import summarize
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """What defines an experiment; runs saved under one `out` folder share all of it except
+    strategies and seeds (which may grow between invocations)."""
+
+    dataset: str | None = "digits"
+    data: str | None = None
+    target: str | None = None
+    model: str = "logreg"
+    initial: int = 20
+    initial_strategy: str = "random"
+    batch_size: int = 10
+    rounds: int = 20
+    test_size: float = 0.25
+    strategies: tuple[str, ...] = ("random", "margin", "entropy")
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    strategy_params: dict = field(default_factory=dict)
+
+    def identity(self) -> dict:
+        """The fields that must match for saved runs to be reused."""
+        d = asdict(self)
+        for k in ("strategies", "seeds"):
+            d.pop(k)
+        return d
+
+
+def parse_seeds(spec: str) -> tuple[int, ...]:
+    """'0-4' → (0, 1, 2, 3, 4); '0,3,7-8' → (0, 3, 7, 8)."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in str(spec).split(",")):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise InvalidInputError(f"cannot read seeds {spec!r}; write e.g. '0-4' or '0,2,5'.")
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo:
+            raise InvalidInputError(f"seed range {part!r} runs backwards.")
+        seeds.extend(range(lo, hi + 1))
+    return tuple(dict.fromkeys(seeds))
+
+
+def validate_config(config: ExperimentConfig) -> None:
+    """Fail fast, before any run starts, on names and numbers that cannot work."""
+    if not config.strategies:
+        raise InvalidInputError("no strategy given; name at least one (e.g. --strategy random,margin).")
+    for name in config.strategies:
+        make_strategy(name, **config.strategy_params.get(name, {}))
+    make_strategy(config.initial_strategy)
+    make_model(config.model)
+    if not config.seeds:
+        raise InvalidInputError("no seed given; e.g. --seeds 0-4.")
+    for key in ("initial", "batch_size"):
+        if getattr(config, key) < 1:
+            raise InvalidInputError(f"{key} must be at least 1; got {getattr(config, key)}.")
+    if config.rounds < 0:
+        raise InvalidInputError(f"rounds must be >= 0; got {config.rounds}.")
+    if not 0 < config.test_size < 1:
+        raise InvalidInputError(f"test_size must be between 0 and 1; got {config.test_size}.")
+
+
+def split(X, y, seed: int, test_size: float):
+    """The held-out split of one seed (stratified), identical for every strategy."""
+    stratify = y if np.unique(y, return_counts=True)[1].min() >= 2 else None
+    return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+
+
+def run_one(config: ExperimentConfig, strategy: str, seed: int,
+            on_round: Callable[[int], None] | None = None) -> dict:
+    """One simulated run; returns the record stored in results.json's `runs`."""
+    X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed)
+    X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
+    model = make_model(config.model)
+    result = simulate(
+        X_pool, y_pool, X_test, y_test, strategy=strategy, model=model,
+        initial=config.initial, batch_size=config.batch_size, rounds=config.rounds,
+        random_state=seed, initial_strategy=config.initial_strategy, classes=np.unique(y),
+        on_round=(lambda r, _res: on_round(r)) if on_round else None,
+        **config.strategy_params.get(strategy, {}),
+    )
+    full = ModelAdapter.fit(model, X_pool, y_pool, np.arange(len(y_pool)), np.unique(y), seed)
+    record = {
+        "strategy": strategy,
+        "seed": seed,
+        "labels": result.labels,
+        "accuracy": result.accuracy,
+        "f1": result.f1,
+        "select_seconds": result.select_seconds,
+        "fit_seconds": result.fit_seconds,
+        "full_pool_accuracy": float((full.model.predict(X_test) == y_test).mean()),
+    }
+    arms = [info.get("arm") for info in result.info]
+    if any(a is not None for a in arms):
+        record["arms"] = arms
+    return record
+
+
+class RunStore:
+    """Finished runs as one JSON file each under out/runs/, written atomically."""
+
+    def __init__(self, out: Path, config: ExperimentConfig, overwrite: bool = False) -> None:
+        self.out = Path(out)
+        self.dir = self.out / "runs"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        cfg_path = self.out / "config.json"
+        identity = config.identity()
+        if cfg_path.exists() and not overwrite:
+            try:
+                saved = json.loads(cfg_path.read_text())
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(f"{cfg_path} is corrupt ({exc}); remove it or use a new --out.") from exc
+            if saved != json.loads(json.dumps(identity)):
+                diff = sorted(k for k in identity if saved.get(k) != json.loads(json.dumps(identity[k])))
+                raise InvalidInputError(
+                    f"{self.out} holds runs of a different experiment (differs in: {', '.join(diff)}); "
+                    "use another --out, or --overwrite to discard them."
+                )
+        if overwrite:
+            for f in self.dir.glob("*.json"):
+                f.unlink()
+        _write_json(cfg_path, identity)
+
+    def path(self, strategy: str, seed: int) -> Path:
+        return self.dir / f"{strategy}__seed{seed}.json"
+
+    def load(self, strategy: str, seed: int) -> dict | None:
+        p = self.path(strategy, seed)
+        if not p.exists():
+            return None
+        try:
+            return json.loads(p.read_text())
+        except json.JSONDecodeError:
+            p.unlink()  # a torn write from a killed process: rerun it
+            return None
+
+    def save(self, record: dict) -> None:
+        _write_json(self.path(record["strategy"], record["seed"]), record)
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
+                   overwrite: bool = False, progress: "Progress | None" = None) -> dict:
+    """Run every (strategy, seed) not already saved in `out`, then write results.json and
+    return it. Finished runs are saved as they complete, so Ctrl-C loses only runs in flight."""
+    validate_config(config)
+    load_dataset(config.dataset, data=config.data, target=config.target)  # fail fast on bad data
+    store = RunStore(Path(out), config, overwrite)
+    todo = [(s, seed) for s in config.strategies for seed in config.seeds
+            if store.load(s, seed) is None]
+    progress = progress or Progress()
+    total = len(config.strategies) * len(config.seeds) * config.rounds
+    progress.start(total=total, done=total - len(todo) * config.rounds)
+    try:
+        for record in _execute(config, todo, jobs, progress):
+            store.save(record)
+    finally:
+        progress.stop()
+        results = collect(config, store)
+        _write_json(Path(out) / "results.json", results)
+    return results
+
+
+def _execute(config, todo, jobs, progress) -> Iterable[dict]:
+    if jobs == 1 or len(todo) <= 1:
+        for strategy, seed in todo:
+            record = run_one(config, strategy, seed, on_round=lambda r: r and progress.advance(1))
+            yield record
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
+    for record in parallel(delayed(run_one)(config, s, seed) for s, seed in todo):
+        progress.advance(config.rounds)
+        yield record
+
+
+def collect(config: ExperimentConfig, store: RunStore) -> dict:
+    """results.json from the saved runs of this config's strategies and seeds."""
+    runs = [r for s in config.strategies for seed in config.seeds
+            if (r := store.load(s, seed)) is not None]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "config": {**config.identity(), "strategies": list(config.strategies),
+                   "seeds": list(config.seeds)},
+        "runs": runs,
+        "summary": summarize(runs, baseline="random"),
+    }
+
+
+class Progress:
+    """Progress sink; the CLI passes a Rich-backed one. The default does nothing."""
+
+    def start(self, total: int, done: int) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def stop(self) -> None: ...
