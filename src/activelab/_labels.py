@@ -52,3 +52,10 @@ def unlabeled_marker(dtype: np.dtype):
     if dtype.kind in "fc":
         return np.nan
     return None
+
+
+def compact(labels: np.ndarray) -> np.ndarray:
+    """Labeled values of an object array as a plain int/str/float array scikit-learn understands."""
+    if labels.dtype.kind != "O":
+        return labels
+    return np.asarray(labels.tolist())

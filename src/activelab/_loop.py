@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from sklearn.exceptions import NotFittedError
 
+from ._labels import compact
 from ._model import ModelAdapter, check_classifier, default_model
 from ._validation import check_batch_size, check_embedding, check_pool
 from .strategies import PoolContext, Selection, Strategy, make_strategy
@@ -14,7 +15,7 @@ from .strategies import PoolContext, Selection, Strategy, make_strategy
 
 def resolve_classes(y: np.ndarray, labeled: np.ndarray, classes=None) -> np.ndarray:
     """The full label set: `classes` when given (checked against y), else the labels seen."""
-    seen = np.unique(y[labeled]) if labeled.any() else np.asarray([])
+    seen = np.unique(compact(y[labeled])) if labeled.any() else np.asarray([])
     if classes is None:
         return seen
     classes = np.unique(np.asarray(classes))

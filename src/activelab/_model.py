@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ._errors import ColdStartError, InvalidInputError
+from ._labels import compact
 from ._validation import take_rows
 
 
@@ -83,7 +84,7 @@ class ModelAdapter:
     def fit(cls, estimator, X, y, labeled_idx, classes, random_state=None, who="the model"):
         """Fit a clone of `estimator` on rows `labeled_idx` of the pool; the original is untouched."""
         check_classifier(estimator)
-        y_lab = np.asarray(y)[labeled_idx]
+        y_lab = compact(np.asarray(y)[labeled_idx])
         check_trainable(y_lab, who)
         model = with_random_state(estimator, random_state)
         model.fit(take_rows(X, labeled_idx), y_lab)
