@@ -1,0 +1,201 @@
+"""TypiClust (exploration, low budgets): the most typical point of the largest uncovered clusters.
+
+Hacohen, Dekel & Weinshall 2022 show that with few labels the best queries are *typical* ones
+(dense regions), kept diverse by clustering: cluster the pool into |L| + B groups, visit the
+largest clusters that hold no labeled point, and from each take the point of highest typicality
+
+    Typicality(x) = ( (1/K) Σ_{x_i ∈ K-NN(x)} ||x − x_i||₂ )⁻¹,   K = 20,
+
+where the neighbours are searched within the cluster. Details follow the authors' code
+(github.com/avihu111/TypiClust, deep-al/pycls/al/typiclust.py): clusters capped at 500, K
+lowered to half the cluster when it is small, clusters of at most 5 points skipped, typicality
+recomputed among the cluster's still-unlabeled points, and the clusters visited round-robin when
+the budget exceeds them. (The code feeds faiss' *squared* L2 into the mean; we use the paper's
+Euclidean distance.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+from .._errors import InvalidInputError
+from .._geometry import kmeans
+from ._base import Selection, Strategy
+from ._context import PoolContext
+from ._registry import register
+
+_EPS = 1e-5  # as in the authors' code, so a cluster of duplicates has finite typicality
+
+
+def typicality(features: np.ndarray, k_neighbors: int = 20) -> np.ndarray:
+    """1 / (mean Euclidean distance to the K nearest other rows + 1e-5), K = min(k, n // 2).
+
+    Parameters
+    ----------
+    features : ndarray of shape (n, d), n >= 2
+
+    Returns
+    -------
+    ndarray of shape (n,); higher = in a denser region.
+    """
+    n = features.shape[0]
+    k = min(k_neighbors, n // 2)
+    if k < 1:
+        raise InvalidInputError(f"typicality needs at least 2 rows; got {n}.")
+    dist, _ = NearestNeighbors(n_neighbors=k).fit(features).kneighbors()  # excludes each row itself
+    return 1.0 / (dist.mean(axis=1) + _EPS)
+
+
+class TypiClustResult(NamedTuple):
+    """Outcome of `typiclust_select`: chosen rows, their clusters and typicality (aligned)."""
+
+    idx: np.ndarray
+    clusters: np.ndarray
+    typicality: np.ndarray
+
+
+def typiclust_select(
+    features: np.ndarray,
+    cluster_labels: np.ndarray,
+    labeled_idx: np.ndarray,
+    k: int,
+    *,
+    k_neighbors: int = 20,
+    min_cluster_size: int = 5,
+) -> TypiClustResult:
+    """Pick k unlabeled rows: the most typical one from each cluster, largest uncovered first.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, d)
+        The whole pool.
+    cluster_labels : ndarray of int, shape (n_samples,)
+        Cluster of every row (labeled rows included).
+    labeled_idx : ndarray of int
+        Labeled rows; they are never chosen and count towards covering their cluster.
+    k : int
+        How many rows to choose, at most the number of unlabeled rows.
+    k_neighbors : int
+        K of the typicality (lowered to half the cluster for small clusters).
+    min_cluster_size : int
+        Clusters with at most this many rows are outliers, used only once every larger cluster
+        is exhausted.
+
+    Clusters are ranked by (number of labeled rows ascending, size descending, id ascending) and
+    visited round-robin in that order; each visit takes the most typical of the cluster's rows
+    not yet labeled or chosen (typicality computed among those rows; ties → lowest row).
+    Deterministic: the randomness is in the clustering.
+    """
+    labels = np.asarray(cluster_labels, dtype=np.intp)
+    n = labels.shape[0]
+    available = np.ones(n, dtype=bool)
+    available[np.asarray(labeled_idx, dtype=np.intp)] = False
+    if not 1 <= k <= int(available.sum()):
+        raise InvalidInputError(
+            f"typiclust: k must be in [1, {int(available.sum())}] (the unlabeled rows); got {k}."
+        )
+    n_clusters = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=n_clusters)
+    covered = np.bincount(labels[~available], minlength=n_clusters)
+    ids = np.flatnonzero(sizes)
+    ranked = ids[np.lexsort((ids, -sizes[ids], covered[ids]))]
+    by_cluster = np.argsort(labels, kind="stable")  # rows grouped by cluster, ascending within
+    starts = np.r_[0, np.cumsum(sizes)]
+    idx, clusters, typ = [], [], []
+    large = sizes[ranked] > min_cluster_size
+    for tier in (ranked[large], ranked[~large]):
+        active = list(tier)
+        while active and len(idx) < k:
+            still = []
+            for c in active:
+                if len(idx) == k:
+                    break
+                members = by_cluster[starts[c]:starts[c + 1]]
+                members = members[available[members]]
+                if members.size == 0:
+                    continue
+                if members.size == 1:
+                    best, score = members[0], np.nan
+                else:
+                    t = typicality(features[members], k_neighbors)
+                    j = int(np.argmax(t))
+                    best, score = members[j], float(t[j])
+                available[best] = False
+                idx.append(int(best))
+                clusters.append(int(c))
+                typ.append(score)
+                if members.size > 1:
+                    still.append(c)
+            active = still
+    return TypiClustResult(np.asarray(idx, dtype=np.intp), np.asarray(clusters), np.asarray(typ))
+
+
+@register
+class TypiClust(Strategy):
+    """TypiClust: the most typical point of each of the largest clusters holding no label.
+
+    A cold-start strategy for small budgets. Clusters the whole pool's features into
+    min(|L| + batch_size, max_clusters) groups (KMeans up to 50 clusters or `minibatch_above`
+    rows, MiniBatchKMeans beyond, as the authors do), then picks as `typiclust_select` describes.
+    Typicality is the inverse mean distance to the K = `k_neighbors` nearest neighbours within
+    the cluster. Scores are None (typicality is only computed in the visited clusters); `info`
+    holds each pick's cluster and typicality.
+
+    Parameters
+    ----------
+    k_neighbors : int
+        K of the typicality (paper: 20).
+    max_clusters : int
+        Cap on the number of clusters (paper: 500), which bounds the clustering cost.
+    min_cluster_size : int
+        Clusters of at most this many rows are skipped until the others run out (paper: 5).
+    minibatch_above : int
+        Pools with more rows (and more than 50 clusters) use MiniBatchKMeans.
+
+    Reference: Hacohen, Dekel & Weinshall 2022, "Active Learning on a Budget: Opposite
+    Strategies Suit High and Low Budgets" (ICML).
+    """
+
+    name = "typiclust"
+    family = "exploration"
+    reference = (
+        "Hacohen, Dekel & Weinshall 2022, Active Learning on a Budget: Opposite Strategies "
+        "Suit High and Low Budgets (ICML)"
+    )
+    needs_model = False
+
+    def __init__(
+        self, k_neighbors: int = 20, max_clusters: int = 500, min_cluster_size: int = 5,
+        minibatch_above: int = 20_000,
+    ) -> None:
+        self.k_neighbors = k_neighbors
+        self.max_clusters = max_clusters
+        self.min_cluster_size = min_cluster_size
+        self.minibatch_above = minibatch_above
+
+    def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        for param, low in (("k_neighbors", 1), ("max_clusters", 1), ("min_cluster_size", 0),
+                           ("minibatch_above", 1)):
+            value = getattr(self, param)
+            if not isinstance(value, (int, np.integer)) or value < low:
+                raise InvalidInputError(
+                    f"typiclust: {param} must be an integer >= {low}; got {value!r}."
+                )
+        feats = ctx.features()
+        lab = ctx.labeled_idx
+        n_clusters = min(lab.shape[0] + batch_size, int(self.max_clusters), ctx.n_samples)
+        minibatch_above = ctx.n_samples if n_clusters <= 50 else int(self.minibatch_above)
+        labels, _ = kmeans(feats, n_clusters, int(rng.integers(2**31 - 1)),
+                           minibatch_above=minibatch_above)
+        res = typiclust_select(
+            feats, labels, lab, batch_size,
+            k_neighbors=int(self.k_neighbors), min_cluster_size=int(self.min_cluster_size),
+        )
+        return Selection(
+            idx=res.idx, candidate_idx=ctx.candidate_idx,
+            info={"n_clusters": n_clusters, "clusters": res.clusters.tolist(),
+                  "typicality": [None if np.isnan(t) else t for t in res.typicality.tolist()]},
+        )
