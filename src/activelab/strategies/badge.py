@@ -75,18 +75,30 @@ def iter_kmeanspp(
     min_d2 = np.full(n, np.inf)
     for step in range(k):
         if step > 0:
-            total = min_d2.sum()
+            cdf = np.cumsum(min_d2)
+            total = cdf[-1]
             if total > 0.0 and np.isfinite(total):
+                # inverse-CDF draw; a zero weight never raises the CDF, so it is never drawn
+                j = int(np.searchsorted(cdf, rng.random() * total, side="right"))
+                if j >= n or min_d2[j] == 0.0:  # u rounded up to the total
+                    j = int(np.flatnonzero(min_d2)[-1])
                 probs = min_d2 / total
             else:
                 probs = (~chosen).astype(np.float64) / (n - step)
-            j = int(rng.choice(n, p=probs))
+                j = int(rng.choice(n, p=probs))
             yield j, probs
         else:
             yield j, None
         chosen[j] = True
-        np.minimum(min_d2, gradient_sq_distances(a, h, j, sq_norms), out=min_d2)
-        min_d2[chosen] = 0.0
+        # in place: ‖g_x‖² + ‖g_j‖² − 2⟨a_x, a_j⟩⟨h_x, h_j⟩ (see gradient_sq_distances)
+        d2 = a @ a[j]
+        d2 *= h @ h[j]
+        d2 *= -2.0
+        d2 += sq_norms
+        d2 += sq_norms[j]
+        np.minimum(min_d2, d2, out=min_d2)
+        np.maximum(min_d2, 0.0, out=min_d2)
+        min_d2[j] = 0.0
 
 
 def kmeanspp_seeding(a: np.ndarray, h: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
