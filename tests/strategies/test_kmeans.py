@@ -1,0 +1,76 @@
+"""k-means representatives: one pick per cluster, each the member nearest its centroid."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import activelab
+from activelab import UNLABELED
+from activelab._geometry import kmeans
+from activelab.strategies.kmeans import closest_to_centers
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_closest_to_centers_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    F = rng.standard_normal((60, 3))
+    labels, centers = kmeans(F, 6, seed)
+    rows, dist = closest_to_centers(F, labels, centers)
+    assert sorted(labels[rows].tolist()) == list(range(6))  # one pick per cluster
+    for r in rows:
+        members = np.flatnonzero(labels == labels[r])
+        d = np.linalg.norm(F[members] - centers[labels[r]], axis=1)
+        assert r == members[np.argmin(d)]
+    sizes = np.bincount(labels)[labels[rows]]
+    assert (np.diff(sizes) <= 0).all()  # largest cluster first
+    np.testing.assert_allclose(dist, np.linalg.norm(F - centers[labels], axis=1))
+
+
+def test_picks_one_point_per_blob_nearest_its_mean():
+    """Well-separated blobs: k-means recovers them, so the batch is each blob's most central
+    unlabeled point."""
+    rng = np.random.default_rng(0)
+    means = np.array([[0, 0], [50, 0], [0, 50], [50, 50]], dtype=float)
+    blob = np.repeat(np.arange(4), 25)
+    emb = means[blob] + rng.standard_normal((100, 2))
+    y = np.full(100, UNLABELED)
+    y[[0, 30, 60]] = [0, 1, 0]
+    sel = activelab.propose(emb, y, strategy="kmeans", batch_size=4, embedding=emb,
+                            random_state=0)
+    assert sorted(blob[sel.idx].tolist()) == [0, 1, 2, 3]
+    for b in range(4):
+        cand = np.flatnonzero((blob == b) & (y == UNLABELED))
+        centre = emb[cand].mean(axis=0)
+        assert sel.idx[blob[sel.idx] == b][0] == cand[np.argmin(np.linalg.norm(emb[cand] - centre, axis=1))]
+    assert np.all(sel.chosen_scores() <= 0)
+
+
+def test_duplicates_leave_empty_clusters_filled_at_random():
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]]), 10, axis=0)
+    y = np.full(30, UNLABELED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns that it found fewer clusters
+        idx = activelab.query(X, y, strategy="kmeans", batch_size=5, random_state=0)
+    assert np.unique(idx).size == 5
+    assert len({tuple(X[i]) for i in idx}) == 3  # every distinct point is represented
+
+
+def test_bad_params_are_input_errors():
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    y = np.full(20, UNLABELED)
+    with pytest.raises(activelab.InvalidInputError, match="n_init"):
+        activelab.query(X, y, strategy="kmeans", batch_size=3, n_init=0)
+    with pytest.raises(activelab.InvalidInputError, match="minibatch_above"):
+        activelab.query(X, y, strategy="kmeans", batch_size=3, minibatch_above=-5)
+
+
+def test_minibatch_path_for_large_pools():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 3))
+    y = np.full(400, UNLABELED)
+    idx = activelab.query(X, y, strategy="kmeans", batch_size=7, random_state=0,
+                          minibatch_above=100)
+    assert np.unique(idx).size == 7

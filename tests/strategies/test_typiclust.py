@@ -1,0 +1,85 @@
+"""TypiClust: most typical point of the largest uncovered clusters, checked by brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import activelab
+from activelab import UNLABELED
+from activelab.strategies.typiclust import typicality, typiclust_select
+
+from ..conftest import make_pool
+
+
+def brute_typicality(F, k_neighbors=20):
+    D = np.sqrt(((F[:, None] - F[None]) ** 2).sum(axis=2))
+    np.fill_diagonal(D, np.inf)
+    K = min(k_neighbors, F.shape[0] // 2)
+    return 1.0 / (np.sort(D, axis=1)[:, :K].mean(axis=1) + 1e-5)
+
+
+def _clustered(sizes, seed=0, d=2):
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    return rng.standard_normal((labels.size, d)), labels
+
+
+@pytest.mark.parametrize("n", [2, 3, 9, 50])
+def test_typicality_brute_force(n):
+    F = np.random.default_rng(n).standard_normal((n, 3))
+    np.testing.assert_allclose(typicality(F), brute_typicality(F), rtol=1e-10)
+    np.testing.assert_allclose(typicality(F, 3), brute_typicality(F, 3), rtol=1e-10)
+
+
+def test_picks_most_typical_of_largest_uncovered_clusters():
+    sizes = [14, 12, 11, 10, 9, 8, 7, 6, 3]
+    F, labels = _clustered(sizes)
+    labeled = np.array([np.flatnonzero(labels == 0)[0], np.flatnonzero(labels == 3)[0]])
+    res = typiclust_select(F, labels, labeled, 4)
+    assert res.clusters.tolist() == [1, 2, 4, 5]  # largest first, covered clusters 0 and 3 skipped
+    assert np.unique(labels[res.idx]).size == 4
+    for i, c in zip(res.idx, res.clusters):
+        members = np.flatnonzero(labels == c)
+        t = brute_typicality(F[members])
+        assert i == members[np.argmax(t)]
+        assert res.typicality[list(res.idx).index(i)] == pytest.approx(t.max())
+
+
+def test_round_robin_recomputes_typicality_and_keeps_outliers_last():
+    sizes = [10, 10, 8, 3]
+    F, labels = _clustered(sizes, seed=1)
+    res = typiclust_select(F, labels, np.array([], dtype=int), 29)
+    assert res.clusters[:6].tolist() == [0, 1, 2, 0, 1, 2]
+    assert res.clusters[-1] == 3 and 3 not in res.clusters[:-1].tolist()  # outlier cluster last
+    members = np.flatnonzero(labels == 0)
+    rest = members[members != res.idx[0]]  # the second visit ranks the cluster's remaining rows
+    assert res.idx[3] == rest[np.argmax(brute_typicality(F[rest]))]
+    assert np.unique(res.idx).size == 29
+
+
+def test_never_picks_labeled_rows_and_fills_the_batch():
+    F, labels = _clustered([4, 4, 4], seed=2)
+    labeled = np.array([0, 1, 2])
+    res = typiclust_select(F, labels, labeled, 9)
+    assert sorted(res.idx.tolist()) == list(range(3, 12))
+
+
+def test_cold_start_cluster_count_and_cap():
+    X, _, _ = make_pool(n=120)
+    y = np.full(120, UNLABELED)
+    sel = activelab.propose(X, y, strategy="typiclust", batch_size=6, random_state=0)
+    assert sel.info["n_clusters"] == 6
+    assert len(set(sel.info["clusters"])) == 6
+    X, y, _ = make_pool(n=120, n_labeled=15)
+    sel = activelab.propose(X, y, strategy="typiclust", batch_size=6, random_state=0,
+                            max_clusters=10)
+    assert sel.info["n_clusters"] == 10
+
+
+@pytest.mark.parametrize("param", [{"k_neighbors": 0}, {"max_clusters": 0},
+                                   {"min_cluster_size": -1}, {"k_neighbors": 2.5}])
+def test_bad_params_are_input_errors(param):
+    X, y, _ = make_pool(n=40, n_labeled=6)
+    with pytest.raises(activelab.InvalidInputError, match=next(iter(param))):
+        activelab.query(X, y, strategy="typiclust", batch_size=3, **param)
