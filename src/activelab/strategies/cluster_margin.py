@@ -11,7 +11,11 @@ Our loop is stateless between rounds, so we cluster the k_m-candidate subset its
 
 from __future__ import annotations
 
+import numbers
+import warnings
+
 import numpy as np
+from scipy.cluster.hierarchy import ClusterWarning
 from scipy.spatial.distance import pdist
 from sklearn.cluster import AgglomerativeClustering
 
@@ -89,7 +93,10 @@ def hac_labels(features: np.ndarray, distance_threshold: float) -> np.ndarray:
     hac = AgglomerativeClustering(
         n_clusters=None, distance_threshold=distance_threshold, linkage="average"
     )
-    return hac.fit(features).labels_
+    with warnings.catch_warnings():
+        # scipy mistakes a tiny square, symmetric feature block for a distance matrix
+        warnings.simplefilter("ignore", ClusterWarning)
+        return hac.fit(features).labels_
 
 
 @register
@@ -126,12 +133,10 @@ class ClusterMargin(Strategy):
         self.within_cluster = within_cluster
 
     def _check_params(self) -> None:
-        if isinstance(self.m, bool) or not isinstance(self.m, (int, float, np.number)) \
-                or not np.isfinite(self.m) or self.m < 1:
+        if not _is_real(self.m) or not np.isfinite(self.m) or self.m < 1:
             raise InvalidInputError(f"{self.name}: m must be a number >= 1; got {self.m!r}.")
         eps = self.distance_threshold
-        if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float, np.number))
-                                or not np.isfinite(eps) or eps < 0):
+        if eps is not None and (not _is_real(eps) or not np.isfinite(eps) or eps < 0):
             raise InvalidInputError(
                 f"{self.name}: distance_threshold must be a non-negative number or None; got {eps!r}."
             )
@@ -155,3 +160,7 @@ class ClusterMargin(Strategy):
             info={"n_clusters": int(np.unique(labels).shape[0]), "distance_threshold": float(eps),
                   "subset_size": int(k_m)},
         )
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

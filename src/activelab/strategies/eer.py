@@ -74,8 +74,8 @@ class ExpectedErrorReduction(Strategy):
     loss : {"zero_one", "log"}, default "zero_one"
 
     Cost: n_candidates × (number of classes with P(y|x) > 0) fits of the estimator, each with
-    the round's random_state so that differences come from the added label alone. About 3 s
-    on digits with the default logistic-regression pipeline.
+    the round's random_state so that differences come from the added label alone: a few
+    seconds on digits (10 classes) with the default logistic-regression pipeline.
     """
 
     name = "eer"
