@@ -197,7 +197,8 @@ class ActiveLearningByLearning(Strategy):
         names, arms = resolve_arms(self.arms, self.name)
         n_arms = len(arms)
         p_min, _, _ = self._exp4p_params(n_arms)
-        p = exp4p_probabilities(self._log_weights(n_arms), p_min)
+        log_w = self._log_weights(n_arms)
+        p = exp4p_probabilities(log_w, p_min)
         cand = ctx.candidate_idx
         uniform = [isinstance(arm, RandomSampling) for arm in arms]
         ranked: list[np.ndarray | None] = []
@@ -225,7 +226,7 @@ class ActiveLearningByLearning(Strategy):
             advice_rows.append(advice.tolist())
             available[i] = False
 
-        w = np.exp(self._log_weights(n_arms) - self._log_weights(n_arms).max())
+        w = np.exp(log_w - log_w.max())
         info = {
             "arm": majority_arm(pick_arms, names),
             "arms": pick_arms,
