@@ -1,0 +1,67 @@
+"""The FastAPI application: JSON API, browser pages, retrain worker, error mapping."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from .. import __version__
+from . import api, pages
+from .errors import ServiceError
+from .middleware import LimitsMiddleware
+from .runtime import Runtime
+from .worker import RetrainWorker
+
+log = logging.getLogger("activelab.service")
+
+
+def create_app(runtime: Runtime, *, start_worker: bool = True, poll_seconds: float = 1.0) -> FastAPI:
+    """The app for an opened project. The retrain worker starts with the app (lifespan) unless
+    `start_worker` is False (tests drive it by hand through `app.state.service.worker`)."""
+    worker = RetrainWorker(runtime.store, runtime.X, runtime.labels, poll_seconds=poll_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if start_worker:
+            worker.start()
+            worker.trigger()
+        try:
+            yield
+        finally:
+            worker.stop()
+
+    app = FastAPI(
+        title=f"activelab labeling service — {runtime.project.config.name}",
+        version=__version__,
+        description="Label the items an active-learning strategy selects. Authenticate with "
+                    "`Authorization: Bearer TOKEN` (tokens come from `activelab token add`).",
+        docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
+    )
+    app.state.service = api.Service(runtime, worker)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    api.openapi_route(app)
+    app.add_middleware(LimitsMiddleware)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, exc: ServiceError):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        parts = []
+        for e in errors[:5]:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return JSONResponse(
+            {"detail": "invalid request — " + "; ".join(parts),
+             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
+            status_code=422,
+        )
+
+    return app

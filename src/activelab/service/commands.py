@@ -1,0 +1,221 @@
+"""The service's commands, registered on the `activelab` Typer app by `add_commands`:
+
+    activelab init PROJECT --data PATH --labels "a,b" [--task classification] [--strategy margin]
+                   [--model logreg] [--features auto] [--db URL]
+    activelab serve PROJECT [--host 127.0.0.1] [--port 8000] [--db URL]
+    activelab export PROJECT [--format csv|jsonl] [--out FILE] [--history] [--db URL]
+    activelab token add PROJECT NAME [--admin] [--db URL]     (prints the token as its last line)
+    activelab token list PROJECT / activelab token revoke PROJECT NAME
+
+`--db` defaults to $ACTIVELAB_DB, then to SQLite in the project folder. Errors print one line
+(`error: …`) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .._errors import ActiveLabError
+
+DB_HELP = "Database URL (postgresql://USER:PASS@HOST/DB); default: SQLite in the project folder."
+DB_ENV = "ACTIVELAB_DB"
+
+
+def _one_line_errors(fn):
+    """Turn our errors into one line on stderr and exit status 2 (whatever app runs us)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ActiveLabError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except ImportError as exc:
+            typer.echo(f"error: the labeling service needs its extra ({exc}); install it with: "
+                       "pip install 'activelab[serve]'", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _db_option():
+    return typer.Option(None, "--db", envvar=DB_ENV, help=DB_HELP, show_envvar=True)
+
+
+def init(
+    project: Path = typer.Argument(..., help="Project folder to create (or re-import into)."),
+    data: Path = typer.Option(..., "--data", help="A folder of PNG/JPEG images, a CSV/Parquet table, or JSONL text."),
+    labels: str = typer.Option(..., "--labels", help='Comma-separated label set, e.g. "benign,malignant".'),
+    task: str = typer.Option("classification", "--task", help="Only classification for now."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default margin; see `activelab strategies`)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model (default logreg; see `activelab models`)."),
+    features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], tfidf[:COLUMN], columns:A,B or a .npy embedding file."),
+    db: Optional[str] = _db_option(),
+) -> None:
+    """Create a labeling project from a data folder or file (re-running it re-imports, idempotently)."""
+    from .runtime import init_project
+
+    report = init_project(project, data=data, labels=labels, task=task, strategy=strategy,
+                          model=model, features=features, db_url=db)
+    cfg = report.project.config
+    verb = "created" if report.created else "updated"
+    typer.echo(f"{verb} project {cfg.name!r} at {report.project.root}: {report.n_items} items "
+               f"({report.n_new} new), {cfg.data_kind}, labels {', '.join(cfg.labels)}, "
+               f"strategy {cfg.strategy}, model {cfg.model}.")
+    typer.echo(f"next: activelab token add {report.project.root} YOUR_NAME --admin, then "
+               f"activelab serve {report.project.root}")
+
+
+def serve(
+    project: Path = typer.Argument(..., help="Project folder."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless you mean otherwise)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    db: Optional[str] = _db_option(),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve the labeling pages and JSON API (Ctrl-C stops)."""
+    import logging
+
+    import uvicorn
+
+    from .app import create_app
+    from .auth import list_annotators
+    from .runtime import Runtime
+
+    runtime = Runtime.open(project, db)
+    if not _is_loopback(host):
+        typer.echo(f"warning: binding {host}: other machines can reach this server; put it "
+                   "behind a TLS reverse proxy, tokens travel in clear over plain HTTP.", err=True)
+    if not list_annotators(runtime.store):
+        typer.echo(f"no tokens yet: create one with `activelab token add {runtime.project.root} "
+                   "NAME --admin`.", err=True)
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"labeling {runtime.project.config.name!r} ({len(runtime.items)} items) at "
+               f"http://{shown}:{port}/ — sign in at http://{shown}:{port}/login with your token.")
+    app = create_app(runtime)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1,
+                    timeout_graceful_shutdown=5)
+    finally:
+        runtime.close()
+
+
+def export(
+    project: Path = typer.Argument(..., help="Project folder."),
+    format: str = typer.Option("csv", "--format", help="csv or jsonl."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of standard output."),
+    history: bool = typer.Option(False, "--history", help="Every event of the log, not just current labels."),
+    db: Optional[str] = _db_option(),
+) -> None:
+    """Export the labels (current labels, or the whole history) as CSV or JSONL."""
+    from . import export as exporting
+    from .errors import LabelError
+    from .project import Project
+    from .runtime import open_store
+
+    if format not in exporting.FORMATS:
+        raise LabelError(f"--format must be one of {', '.join(exporting.FORMATS)}; got {format!r}.")
+    store = open_store(Project.open(project), db)
+    try:
+        fields, rows = exporting.export_rows(store, history=history)
+    finally:
+        store.dispose()
+    body = exporting.render(fields, rows, format)
+    if out is None:
+        sys.stdout.write(body)
+    else:
+        out.write_text(body, encoding="utf-8")
+        typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
+
+
+def token_add(
+    project: Path = typer.Argument(..., help="Project folder."),
+    name: str = typer.Argument(..., help="Annotator name (unique)."),
+    admin: bool = typer.Option(False, "--admin", help="May export and change settings."),
+    db: Optional[str] = _db_option(),
+) -> None:
+    """Create an annotator token. It is shown once (the last line); only its hash is stored."""
+    from .auth import add_annotator
+
+    store = _store(project, db)
+    try:
+        token = add_annotator(store, name, admin=admin)
+    finally:
+        store.dispose()
+    role = "admin" if admin else "annotator"
+    typer.echo(f"created {role} {name!r}; keep this token secret, it is not stored and cannot be shown again:")
+    typer.echo(token)
+
+
+def token_list(project: Path = typer.Argument(..., help="Project folder."),
+               db: Optional[str] = _db_option()) -> None:
+    """List annotators (names and roles, never tokens)."""
+    from .auth import list_annotators
+
+    store = _store(project, db)
+    try:
+        rows = list_annotators(store)
+    finally:
+        store.dispose()
+    for row in rows:
+        state = "revoked" if row.revoked_at else ("admin" if row.is_admin else "annotator")
+        typer.echo(f"{row.name}\t{state}\t{row.created_at.isoformat(timespec='seconds')}Z")
+
+
+def token_revoke(project: Path = typer.Argument(..., help="Project folder."),
+                 name: str = typer.Argument(..., help="Annotator name."),
+                 db: Optional[str] = _db_option()) -> None:
+    """Revoke an annotator's token (their labels stay)."""
+    from .auth import revoke_annotator
+
+    store = _store(project, db)
+    try:
+        revoke_annotator(store, name)
+    finally:
+        store.dispose()
+    typer.echo(f"revoked {name!r}")
+
+
+def _store(project: Path, db: str | None):
+    from .project import Project
+    from .runtime import open_store
+
+    return open_store(Project.open(project), db)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_commands(app: typer.Typer) -> None:
+    """Register init, serve, export and the token sub-app on `app`."""
+    app.command("init")(_one_line_errors(init))
+    app.command("serve")(_one_line_errors(serve))
+    app.command("export")(_one_line_errors(export))
+    token_app = typer.Typer(help="Annotator tokens: add, list, revoke.", no_args_is_help=True)
+    token_app.command("add")(_one_line_errors(token_add))
+    token_app.command("list")(_one_line_errors(token_list))
+    token_app.command("revoke")(_one_line_errors(token_revoke))
+    app.add_typer(token_app, name="token")
+
+
+def make_app() -> typer.Typer:
+    """A stand-alone app with just these commands (`python -m activelab.service`)."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True,
+                      help="activelab labeling service.")
+    add_commands(app)
+    return app

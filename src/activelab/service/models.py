@@ -1,0 +1,125 @@
+"""The database schema (SQLAlchemy 2.0). Alembic migrations in `migrations/` create it; a test
+checks that the two agree.
+
+    items       one row per pool item: `idx` is the pool position, `item_id` the stable id
+    annotators  people and their hashed tokens
+    events      the append-only label log: label, relabel, skip, undo — who, what, when
+    leases      which annotator holds which item until when (one row per leased item)
+    queue       the current ranking of unlabeled items by the strategy's score
+    runs        every retrain: when, on how many labels, cross-validated accuracy, or the error
+    settings    run-time settings an admin may change (JSON values)
+
+Nothing in `events` is ever updated or deleted; the current label of an item is derived from it
+(see `labels.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+EVENT_KINDS = ("label", "relabel", "skip", "undo")
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias, so it autoincrements) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(512), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class Annotator(Base):
+    __tablename__ = "annotators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('label', 'relabel', 'skip', 'undo')", name="ck_events_kind"
+        ),
+        Index("ix_events_item", "item_idx"),
+        Index("ix_events_annotator", "annotator_id", "id"),
+        Index("ix_events_target", "target_event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_idx: Mapped[int] = mapped_column(ForeignKey("items.idx"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    target_event_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("events.id"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Lease(Base):
+    __tablename__ = "leases"
+    __table_args__ = (Index("ix_leases_annotator", "annotator_id"),)
+
+    item_idx: Mapped[int] = mapped_column(ForeignKey("items.idx"), primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    leased_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    n_labels: Mapped[int] = mapped_column(Integer)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)
+    strategy: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(100))
+    cv_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cv_folds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class QueueEntry(Base):
+    __tablename__ = "queue"
+
+    item_idx: Mapped[int] = mapped_column(ForeignKey("items.idx"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, index=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

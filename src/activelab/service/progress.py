@@ -1,0 +1,115 @@
+"""Read-only views of the log: counts (`/api/stats`) and the progress page's series
+(labels over time, the learning curve, the queue's scores, recent retrains)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from .db import Store, utcnow
+from .labels import LABEL_KINDS, annotator_names, current_labels, labeled_condition, live
+from .models import Event, Item, Lease, QueueEntry, Run
+
+MAX_POINTS = 300
+MAX_QUEUE_POINTS = 500
+
+
+def iso(dt) -> str | None:
+    return None if dt is None else dt.isoformat(timespec="seconds") + "Z"
+
+
+def run_dict(run: Run | None) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id, "status": run.status, "n_labels": run.n_labels, "strategy": run.strategy,
+        "model": run.model, "cv_accuracy": run.cv_accuracy, "cv_folds": run.cv_folds,
+        "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
+        "seconds": round((run.finished_at - run.started_at).total_seconds(), 3),
+        "error": run.error,
+    }
+
+
+def stats(store: Store, labels: list[str]) -> dict:
+    with store.read() as s:
+        current = current_labels(s)
+        names = annotator_names(s)
+        per_class = {lab: 0 for lab in labels}
+        per_annotator: Counter = Counter()
+        for ev in current.values():
+            per_class[ev.label] = per_class.get(ev.label, 0) + 1
+            per_annotator[names.get(ev.annotator_id, "?")] += 1
+        n_items = int(s.scalar(select(func.count()).select_from(Item)) or 0)
+        skipped = int(s.scalar(
+            select(func.count(func.distinct(Event.item_idx)))
+            .where(Event.kind == "skip", live(), ~labeled_condition(Event.item_idx))
+        ) or 0)
+        leases = int(s.scalar(
+            select(func.count()).select_from(Lease).where(Lease.expires_at > utcnow())
+        ) or 0)
+        queue = int(s.scalar(
+            select(func.count()).select_from(QueueEntry)
+            .where(~labeled_condition(QueueEntry.item_idx))
+        ) or 0)
+        last = s.scalar(select(Run).order_by(Run.id.desc()).limit(1))
+    return {
+        "items": n_items, "labeled": len(current), "unlabeled": n_items - len(current),
+        "skipped": skipped, "per_class": per_class,
+        "per_annotator": dict(sorted(per_annotator.items())), "active_leases": leases,
+        "queue_size": queue, "last_run": run_dict(last),
+    }
+
+
+def progress(store: Store, labels: list[str]) -> dict:
+    with store.read() as s:
+        events = s.execute(
+            select(Event.id, Event.kind, Event.item_idx, Event.target_event_id, Event.created_at)
+            .order_by(Event.id)
+        ).all()
+        runs = list(s.scalars(select(Run).order_by(Run.id)))
+        queue = s.execute(
+            select(QueueEntry.rank, QueueEntry.score, Item.item_id)
+            .join(Item, Item.idx == QueueEntry.item_idx)
+            .where(~labeled_condition(QueueEntry.item_idx))
+            .order_by(QueueEntry.rank).limit(MAX_QUEUE_POINTS)
+        ).all()
+        per_class = {lab: 0 for lab in labels}
+        for ev in current_labels(s).values():
+            per_class[ev.label] = per_class.get(ev.label, 0) + 1
+    return {
+        "labels_over_time": labels_over_time(events),
+        "learning_curve": [
+            {"n_labels": r.n_labels, "cv_accuracy": r.cv_accuracy, "run": r.id,
+             "strategy": r.strategy, "at": iso(r.finished_at)}
+            for r in runs if r.status == "ok" and r.cv_accuracy is not None
+        ],
+        "queue_scores": [{"rank": r, "score": sc, "item_id": iid} for r, sc, iid in queue],
+        "runs": [run_dict(r) for r in runs[-20:]][::-1],
+        "per_class": per_class,
+    }
+
+
+def labels_over_time(events) -> list[dict]:
+    """Replay the log: the number of labeled items after each change, at most MAX_POINTS."""
+    live_labels: dict[int, list[int]] = {}
+    item_of: dict[int, int] = {}
+    n, points = 0, []
+    for ev_id, kind, item_idx, target, at in events:
+        before = n
+        if kind in LABEL_KINDS:
+            stack = live_labels.setdefault(item_idx, [])
+            n += not stack
+            stack.append(ev_id)
+            item_of[ev_id] = item_idx
+        elif kind == "undo" and target in item_of:
+            stack = live_labels[item_of[target]]
+            if target in stack:
+                stack.remove(target)
+                n -= not stack
+        if n != before:
+            points.append({"t": iso(at), "labeled": n})
+    if len(points) > MAX_POINTS:
+        step = len(points) / MAX_POINTS
+        points = [points[int(i * step)] for i in range(MAX_POINTS - 1)] + [points[-1]]
+    return points

@@ -1,0 +1,161 @@
+"""A labeling project on disk: its settings (`project.json`), its item manifest (`items.jsonl`)
+and its feature matrix, all in one folder.
+
+    PROJECT/
+    ├── project.json     labels, data folder, strategy, model, lease and retrain settings
+    ├── items.jsonl      one line per item: pool position, stable item id, what to show
+    ├── features.npy     (n_items, n_features) float32 — or features.npz (sparse, TF-IDF)
+    └── activelab.db     the SQLite database (default; `--db postgresql://…` puts it elsewhere)
+
+The folder is the source of truth for *what* is labeled; the database holds *who labeled what
+and when*. Row `idx` of the features is pool position `idx` (activelab's one index space);
+`item_id` is the stable external id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._errors import InvalidInputError
+
+CONFIG_FILE = "project.json"
+ITEMS_FILE = "items.jsonl"
+DEFAULT_DB_FILE = "activelab.db"
+TASKS = ("classification",)
+MAX_LABELS = 50
+
+
+class ProjectError(InvalidInputError):
+    """A project folder that is missing, incomplete, or asked to change what cannot change."""
+
+
+@dataclass
+class ProjectConfig:
+    """What `activelab init` records. Settings an admin may change at run time live in the
+    database (`/api/settings`) and start from these values."""
+
+    name: str
+    data: str
+    data_kind: str
+    labels: list[str]
+    task: str = "classification"
+    strategy: str = "margin"
+    model: str = "logreg"
+    features: str = "auto"
+    lease_seconds: int = 600
+    retrain_every: int = 10
+    queue_size: int = 100
+    version: int = 1
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "ProjectConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+def parse_labels(text: str) -> list[str]:
+    """`"benign, malignant"` → `["benign", "malignant"]`, checked: 2–50 distinct, non-empty."""
+    labels = [part.strip() for part in str(text).split(",")]
+    labels = [lab for lab in labels if lab]
+    if len(labels) < 2:
+        raise ProjectError(
+            f"--labels needs at least two comma-separated labels (e.g. \"cat,dog\"); got {text!r}."
+        )
+    if len(labels) > MAX_LABELS:
+        raise ProjectError(f"--labels allows at most {MAX_LABELS} labels; got {len(labels)}.")
+    dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dupes:
+        raise ProjectError(f"--labels repeats {dupes}; each label must appear once.")
+    too_long = [lab for lab in labels if len(lab) > 100]
+    if too_long:
+        raise ProjectError(f"labels must be at most 100 characters; {too_long[0][:30]!r}… is longer.")
+    return labels
+
+
+@dataclass
+class Project:
+    """An opened project folder."""
+
+    root: Path
+    config: ProjectConfig
+
+    @classmethod
+    def open(cls, root) -> "Project":
+        root = Path(root).expanduser().resolve()
+        cfg_path = root / CONFIG_FILE
+        if not cfg_path.is_file():
+            raise ProjectError(
+                f"{root} is not an activelab project (no {CONFIG_FILE}); create it with "
+                f"`activelab init {root} --data PATH --labels A,B`."
+            )
+        try:
+            raw = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ProjectError(f"cannot read {cfg_path}: {exc}") from None
+        return cls(root, ProjectConfig.from_dict(raw))
+
+    @property
+    def data_root(self) -> Path:
+        return Path(self.config.data)
+
+    @property
+    def default_db_url(self) -> str:
+        return f"sqlite:///{self.root / DEFAULT_DB_FILE}"
+
+    def save_config(self) -> None:
+        write_atomic(self.root / CONFIG_FILE, self.config.to_json().encode("utf-8"))
+
+    def read_items(self) -> list[dict]:
+        """The item manifest, in pool order (line i is pool position i)."""
+        path = self.root / ITEMS_FILE
+        if not path.is_file():
+            raise ProjectError(f"{path} is missing; run `activelab init` again to re-import.")
+        with path.open(encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+
+    def write_items(self, items: list[dict]) -> None:
+        body = "".join(json.dumps(it, sort_keys=True, ensure_ascii=False) + "\n" for it in items)
+        write_atomic(self.root / ITEMS_FILE, body.encode("utf-8"))
+
+    def load_features(self):
+        """The feature matrix: dense float32 ndarray or CSR matrix, one row per item."""
+        dense, sparse = self.root / "features.npy", self.root / "features.npz"
+        if dense.is_file():
+            return np.load(dense, allow_pickle=False)
+        if sparse.is_file():
+            return sp.load_npz(sparse).tocsr()
+        raise ProjectError(f"{self.root} has no features file; run `activelab init` again.")
+
+    def save_features(self, X) -> None:
+        dense, sparse = self.root / "features.npy", self.root / "features.npz"
+        tmp = self.root / ".features.tmp"
+        if sp.issparse(X):
+            with open(tmp, "wb") as fh:
+                sp.save_npz(fh, sp.csr_matrix(X, dtype=np.float32))
+            os.replace(tmp, sparse)
+            dense.unlink(missing_ok=True)
+        else:
+            with open(tmp, "wb") as fh:
+                np.save(fh, np.ascontiguousarray(X, dtype=np.float32))
+            os.replace(tmp, dense)
+            sparse.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,119 @@
+"""Request and response bodies of the JSON API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RequestId = Annotated[
+    str,
+    Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$",
+          description="Client-generated id (e.g. a UUID); a retry with the same id is not "
+                      "counted twice."),
+]
+ItemId = Annotated[str, Field(min_length=1, max_length=512, description="Stable item id.")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelIn(_In):
+    item_id: ItemId
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+    request_id: RequestId
+
+
+class SkipIn(_In):
+    item_id: ItemId
+    request_id: RequestId
+
+
+class UndoIn(_In):
+    request_id: RequestId
+
+
+class SettingsIn(_In):
+    lease_seconds: int | None = None
+    retrain_every: int | None = None
+    queue_size: int | None = None
+    strategy: str | None = Field(None, max_length=100)
+    model: str | None = Field(None, max_length=100)
+
+
+class SettingsOut(BaseModel):
+    lease_seconds: int
+    retrain_every: int
+    queue_size: int
+    strategy: str
+    model: str
+
+
+class NextOut(BaseModel):
+    """The leased item (or `done: true` when nothing is left for this annotator)."""
+
+    done: bool
+    item_id: str | None = None
+    kind: Literal["image", "text", "row"] | None = None
+    content_url: str | None = Field(None, description="Where to GET an image item's file.")
+    text: str | None = None
+    fields: dict[str, Any] | None = None
+    score: float | None = Field(None, description="The strategy's score (higher = more informative).")
+    rank: int | None = None
+    why: str = ""
+    lease_expires_at: str | None = None
+    labels: list[str]
+    annotator: str
+    annotator_count: int
+
+
+class EventOut(BaseModel):
+    event_id: int
+    kind: str
+    item_id: str
+    label: str | None
+    duplicate: bool = Field(description="True when this request_id was already recorded.")
+    annotator_count: int
+
+
+class UndoOut(EventOut):
+    undone_event_id: int
+    next: NextOut
+
+
+class ClassCount(BaseModel):
+    label: str
+    count: int
+
+
+class StatsOut(BaseModel):
+    items: int
+    labeled: int
+    unlabeled: int
+    skipped: int
+    per_class: dict[str, int]
+    per_annotator: dict[str, int]
+    active_leases: int
+    queue_size: int
+    last_run: dict[str, Any] | None
+
+
+class ProgressOut(BaseModel):
+    labels_over_time: list[dict[str, Any]]
+    learning_curve: list[dict[str, Any]]
+    queue_scores: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    per_class: dict[str, int]
+
+
+class MeOut(BaseModel):
+    name: str
+    is_admin: bool
+    annotator_count: int
+    project: str
+    labels: list[str]
+
+
+class LoginIn(_In):
+    token: Annotated[str, Field(min_length=1, max_length=200)]

@@ -1,0 +1,72 @@
+"""Run-time settings: seeded from `project.json`, kept in the database, changed by an admin
+through ``PUT /api/settings``; every reader sees the change at its next request."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .db import Store
+from .errors import LabelError
+
+LIMITS = {
+    "lease_seconds": (5, 7 * 24 * 3600),
+    "retrain_every": (1, 1_000_000),
+    "queue_size": (1, 100_000),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    lease_seconds: int = 600
+    retrain_every: int = 10
+    queue_size: int = 100
+    strategy: str = "margin"
+    model: str = "logreg"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def from_config(config) -> Settings:
+    return Settings(**{f.name: getattr(config, f.name) for f in fields(Settings)})
+
+
+def validate(values: dict) -> dict:
+    """Check a partial update; raises LabelError (422) naming the bad field."""
+    known = {f.name for f in fields(Settings)}
+    out = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key not in known:
+            raise LabelError(f"unknown setting {key!r}; settings are {sorted(known)}.")
+        if key in LIMITS:
+            lo, hi = LIMITS[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise LabelError(f"{key} must be an integer from {lo} to {hi}; got {value!r}.")
+        elif key == "strategy":
+            from ..strategies import strategy_names
+
+            if value not in strategy_names():
+                raise LabelError(f"unknown strategy {value!r}; known: {', '.join(strategy_names())}.")
+        elif key == "model":
+            from .modeling import model_names
+
+            if value not in model_names():
+                raise LabelError(f"unknown model {value!r}; known: {', '.join(model_names())}.")
+        out[key] = value
+    return out
+
+
+def read_settings(store: Store) -> Settings:
+    with store.read() as s:
+        stored = store.get_settings(s)
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in stored.items() if k in known})
+
+
+def write_settings(store: Store, values: dict) -> Settings:
+    checked = validate(values)
+    with store.write() as s:
+        store.put_settings(s, checked)
+    return read_settings(store)

@@ -1,0 +1,131 @@
+// The progress page: four small canvas charts drawn by hand (no library), refreshed every 10 s.
+"use strict";
+
+(() => {
+  const { api, el } = activelab;
+  const $ = (id) => document.getElementById(id);
+  const COLORS = ["#2456c8", "#d2691e", "#1d7a46", "#a4361d", "#7b3fb0", "#008b8b", "#b8860b", "#c71585"];
+
+  function setup(canvas) {
+    const ratio = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth || canvas.width;
+    const h = canvas.clientHeight || canvas.height;
+    canvas.width = Math.round(w * ratio);
+    canvas.height = Math.round(h * ratio);
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.font = "12px system-ui, sans-serif";
+    return { ctx, w, h, pad: { l: 44, r: 12, t: 10, b: 28 } };
+  }
+
+  function empty(canvas, text) {
+    const { ctx, w, h } = setup(canvas);
+    ctx.fillStyle = "#5b6478";
+    ctx.textAlign = "center";
+    ctx.fillText(text, w / 2, h / 2);
+  }
+
+  function axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt) {
+    const { ctx, w, h, pad } = c;
+    const X = (x) => pad.l + ((x - xmin) / (xmax - xmin || 1)) * (w - pad.l - pad.r);
+    const Y = (y) => h - pad.b - ((y - ymin) / (ymax - ymin || 1)) * (h - pad.t - pad.b);
+    ctx.strokeStyle = "#dde1e8";
+    ctx.fillStyle = "#5b6478";
+    ctx.lineWidth = 1;
+    for (let i = 0; i <= 4; i++) {
+      const y = ymin + ((ymax - ymin) * i) / 4;
+      ctx.beginPath(); ctx.moveTo(pad.l, Y(y)); ctx.lineTo(w - pad.r, Y(y)); ctx.stroke();
+      ctx.textAlign = "right"; ctx.fillText(yfmt(y), pad.l - 6, Y(y) + 4);
+    }
+    ctx.textAlign = "center";
+    for (let i = 0; i <= 3; i++) {
+      const x = xmin + ((xmax - xmin) * i) / 3;
+      ctx.fillText(xfmt(x), X(x), h - pad.b + 16);
+    }
+    return { X, Y };
+  }
+
+  function line(canvas, points, { ymin, ymax, xfmt, yfmt, dots }) {
+    if (!points.length) return empty(canvas, "nothing yet");
+    const c = setup(canvas);
+    const xs = points.map((p) => p[0]);
+    let xmin = Math.min(...xs), xmax = Math.max(...xs);
+    if (xmin === xmax) { xmin -= 1; xmax += 1; }
+    const { X, Y } = axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt);
+    const { ctx } = c;
+    ctx.strokeStyle = COLORS[0]; ctx.lineWidth = 2;
+    ctx.beginPath();
+    points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+    ctx.stroke();
+    if (dots) {
+      ctx.fillStyle = COLORS[0];
+      points.forEach(([x, y]) => { ctx.beginPath(); ctx.arc(X(x), Y(y), 3, 0, 2 * Math.PI); ctx.fill(); });
+    }
+  }
+
+  function bars(canvas, values, names, { ymax, yfmt }) {
+    if (!values.length) return empty(canvas, "nothing yet");
+    const c = setup(canvas);
+    const { ctx, w, h, pad } = c;
+    const top = ymax || Math.max(1, ...values);
+    const { Y } = axes(c, 0, 1, 0, top, () => "", yfmt);
+    const slot = (w - pad.l - pad.r) / values.length;
+    values.forEach((v, i) => {
+      ctx.fillStyle = names ? COLORS[i % COLORS.length] : COLORS[0];
+      const bw = Math.max(1, slot * (names ? 0.6 : 0.85));
+      const x = pad.l + i * slot + (slot - bw) / 2;
+      ctx.fillRect(x, Y(v), bw, Y(0) - Y(v));
+      if (names) {
+        ctx.fillStyle = "#1d2330"; ctx.textAlign = "center";
+        ctx.fillText(`${names[i]} (${v})`, x + bw / 2, h - pad.b + 16);
+      }
+    });
+  }
+
+  function table(node, head, rows) {
+    node.replaceChildren(
+      el("tr", {}, head.map((t) => el("th", { text: t }))),
+      ...rows.map((r) => el("tr", {}, r.map((t) => el("td", { text: t === null ? "" : String(t) })))),
+    );
+  }
+
+  async function refresh() {
+    try {
+      const [stats, prog, me] = await Promise.all([
+        api("GET", "/api/stats"), api("GET", "/api/progress"), api("GET", "/api/me"),
+      ]);
+      $("project").textContent = me.project;
+      $("summary").textContent = `${stats.labeled} of ${stats.items} labeled · ${stats.active_leases} in progress`;
+      const t0 = prog.labels_over_time.length ? Date.parse(prog.labels_over_time[0].t) : 0;
+      line($("over-time"),
+        prog.labels_over_time.map((p) => [(Date.parse(p.t) - t0) / 60000, p.labeled]),
+        { ymin: 0, ymax: Math.max(1, ...prog.labels_over_time.map((p) => p.labeled)),
+          xfmt: (x) => `${x.toFixed(1)} min`, yfmt: (y) => y.toFixed(0) });
+      const names = Object.keys(prog.per_class);
+      bars($("balance"), names.map((n) => prog.per_class[n]), names, { yfmt: (y) => y.toFixed(0) });
+      line($("curve"), prog.learning_curve.map((p) => [p.n_labels, p.cv_accuracy]),
+        { ymin: 0, ymax: 1, xfmt: (x) => x.toFixed(0), yfmt: (y) => y.toFixed(2), dots: true });
+      const scored = prog.queue_scores.filter((q) => q.score !== null);
+      if (scored.length) {
+        bars($("queue"), scored.map((q) => q.score), null,
+          { ymax: Math.max(...scored.map((q) => q.score)) || 1, yfmt: (y) => y.toFixed(2) });
+      } else {
+        empty($("queue"), prog.queue_scores.length ? "random order (no model yet)" : "queue empty");
+      }
+      table($("annotators"), ["annotator", "labels"], Object.entries(stats.per_annotator));
+      table($("runs"), ["#", "status", "labels", "strategy", "cv accuracy", "seconds"],
+        prog.runs.map((r) => [r.id, r.status === "ok" ? "ok" : `failed: ${r.error || ""}`, r.n_labels,
+          r.strategy, r.cv_accuracy === null ? "–" : r.cv_accuracy.toFixed(3), r.seconds]));
+      $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every 10 s.`;
+    } catch (err) {
+      $("updated").textContent = err.message;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("sign-out").addEventListener("click", activelab.signOut);
+    refresh();
+    setInterval(refresh, 10000);
+  });
+})();

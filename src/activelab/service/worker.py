@@ -1,0 +1,171 @@
+"""The retrain worker: a background thread that, after every K new labels, refits the model and
+re-ranks the queue.
+
+Labeling never waits for it: the fit runs outside any database transaction, and the new queue is
+swapped in with one short write. A failed refit is logged and recorded as a failed run; the queue
+of the previous model stays in use. The trigger is read from the database (label events newer
+than the last run), so a restarted server picks up where it left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+
+from .. import UNLABELED
+from .db import Store, utcnow
+from .labels import LABEL_KINDS, current_labels, labeled_condition
+from .modeling import cv_accuracy, rank_pool
+from .models import Event, QueueEntry, Run
+from .settings import Settings, read_settings
+
+log = logging.getLogger("activelab.service.worker")
+
+
+@dataclass(frozen=True)
+class Due:
+    """Whether a retrain is due, and on which state of the log."""
+
+    due: bool
+    last_event_id: int
+    new_labels: int
+
+
+class RetrainWorker:
+    """Refits in a daemon thread; `run_once` does one retrain synchronously (tests, admin)."""
+
+    def __init__(self, store: Store, X, labels: list[str], poll_seconds: float = 1.0) -> None:
+        self.store = store
+        self.X = X
+        self.labels = list(labels)
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._extra: list[threading.Thread] = []
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="activelab-retrain", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in [self._thread, *self._extra]:
+            if thread is not None:
+                thread.join(timeout)
+        self._thread, self._extra = None, []
+
+    def retrain_now(self) -> None:
+        """Retrain in the background even if not due (admin request); `stop` waits for it."""
+        thread = threading.Thread(target=self._forced, name="activelab-retrain-now", daemon=True)
+        self._extra.append(thread)
+        thread.start()
+
+    def _forced(self) -> None:
+        try:
+            self.run_once(force=True)
+        except Exception:
+            log.exception("retrain failed")
+
+    def trigger(self) -> None:
+        """Ask the thread to check now whether a retrain is due (cheap; call after each label)."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.run_once()
+            except Exception:  # never let the thread die; the next wake-up tries again
+                log.exception("retrain check failed")
+
+    def due(self, settings: Settings) -> Due:
+        with self.store.read() as s:
+            last = s.scalar(select(Run).order_by(Run.id.desc()).limit(1))
+            last_event = int(s.scalar(select(func.max(Event.id))) or 0)
+            since = last.last_event_id if last is not None else 0
+            new = int(s.scalar(
+                select(func.count()).select_from(Event)
+                .where(Event.id > since, Event.kind.in_(LABEL_KINDS))
+            ) or 0)
+            if last is None:
+                return Due(True, last_event, new)
+            if new >= settings.retrain_every:
+                return Due(True, last_event, new)
+            if new > 0:  # the queue ran dry before K labels: re-rank rather than hand out random items
+                left = s.scalar(
+                    select(func.count()).select_from(QueueEntry)
+                    .where(~labeled_condition(QueueEntry.item_idx))
+                )
+                return Due(not left, last_event, new)
+            return Due(False, last_event, new)
+
+    def run_once(self, force: bool = False) -> Run | None:
+        """Retrain if due (or `force`); returns the recorded run, or None when not due."""
+        with self._lock:
+            settings = read_settings(self.store)
+            due = self.due(settings)
+            if not (due.due or force):
+                return None
+            return self._retrain(settings, due.last_event_id)
+
+    def _retrain(self, settings: Settings, last_event_id: int) -> Run:
+        started = utcnow()
+        t0 = time.perf_counter()
+        with self.store.read() as s:
+            labeled = current_labels(s)
+            run_no = int(s.scalar(select(func.count()).select_from(Run)) or 0) + 1
+        code = {name: i for i, name in enumerate(self.labels)}
+        y = np.full(self.X.shape[0], UNLABELED, dtype=np.int64)
+        for idx, ev in labeled.items():
+            if ev.label in code:
+                y[idx] = code[ev.label]
+        n_labels = int((y != UNLABELED).sum())
+        run = Run(started_at=started, n_labels=n_labels, last_event_id=last_event_id,
+                  strategy=settings.strategy, model=settings.model)
+        try:
+            ranking = rank_pool(self.X, y, len(self.labels), settings.strategy, settings.model,
+                                settings.queue_size, seed=run_no)
+            acc, folds = cv_accuracy(self.X, y, settings.model, seed=run_no)
+        except Exception as exc:
+            log.exception("retrain on %d labels failed; the previous queue stays in use", n_labels)
+            run.status = "failed"
+            run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            run.finished_at = utcnow()
+            with self.store.write() as s:
+                s.add(run)
+            return run
+        run.status, run.strategy = "ok", ranking.strategy
+        run.cv_accuracy, run.cv_folds = acc, folds
+        run.finished_at = utcnow()
+        with self.store.write() as s:
+            s.add(run)
+            s.flush()
+            s.execute(delete(QueueEntry))
+            if ranking.idx.shape[0]:
+                scores = ranking.scores
+                s.execute(insert(QueueEntry), [
+                    {"item_idx": int(i), "rank": r, "run_id": run.id,
+                     "score": None if scores is None else _finite(scores[r])}
+                    for r, i in enumerate(ranking.idx)
+                ])
+        log.info("retrained on %d labels in %.2fs (%s); cv accuracy %s", n_labels,
+                 time.perf_counter() - t0, ranking.strategy, "n/a" if acc is None else f"{acc:.3f}")
+        return run
+
+
+def _finite(value) -> float | None:
+    v = float(value)
+    return v if np.isfinite(v) else None
