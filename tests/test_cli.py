@@ -71,6 +71,16 @@ def test_resume_refuses_a_different_experiment(tmp_path, capsys):
     assert "different experiment (differs in: rounds)" in capsys.readouterr().err
 
 
+def test_scale_none_keeps_raw_features(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(TINY + ["--strategy", "random", "--out", str(a)])
+    main(TINY + ["--strategy", "random", "--out", str(b), "--scale", "none"])
+    ca = json.loads((a / "results.json").read_text())
+    cb = json.loads((b / "results.json").read_text())
+    assert ca["config"]["scale"] == "pool" and cb["config"]["scale"] == "none"
+    assert [r["labels"] for r in ca["runs"]] == [r["labels"] for r in cb["runs"]]
+
+
 def test_parallel_jobs_match_serial(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     main(TINY + ["--strategy", "margin", "--out", str(a)])
@@ -106,6 +116,7 @@ def test_user_csv_and_npz(tmp_path):
     (["--batch-size", "0"], "batch_size must be at least 1"),
     (["--rounds", "500"], "rounds of 3 labels need"),
     (["--param", "margin.x"], "STRATEGY.KEY=VALUE"),
+    (["--scale", "minmax"], "scale must be one of pool, none"),
     (["--initial-strategy", "margin"], "initial_strategy 'margin' needs a trained model"),
 ])
 def test_cli_errors_are_one_clear_line(tmp_path, capsys, args, message):

@@ -37,6 +37,7 @@ if typer is not None:
         rounds: int = typer.Option(20, help="Query rounds after the seed set."),
         seeds: str = typer.Option("0-4", help="Seeds, e.g. '0-4' or '0,2,5'."),
         test_size: float = typer.Option(0.25, help="Held-out fraction per seed."),
+        scale: str = typer.Option("pool", help="Feature scaling: 'pool' (standardize with the pool's statistics) or 'none'."),
         param: list[str] = typer.Option([], help="Strategy parameter STRATEGY.KEY=VALUE (repeatable)."),
         out: Path = typer.Option(Path("runs/latest"), help="Output folder (re-running resumes)."),
         jobs: int = typer.Option(1, help="Runs in parallel (processes)."),
@@ -49,7 +50,7 @@ if typer is not None:
         config = ExperimentConfig(
             dataset=None if data else dataset, data=str(data) if data else None, target=target,
             model=model, initial=initial, initial_strategy=initial_strategy,
-            batch_size=batch_size, rounds=rounds, test_size=test_size,
+            batch_size=batch_size, rounds=rounds, test_size=test_size, scale=scale,
             strategies=tuple(dict.fromkeys(s.strip() for s in strategy.split(",") if s.strip())),
             seeds=parse_seeds(seeds), strategy_params=parse_params(param),
         )

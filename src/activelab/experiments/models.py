@@ -10,22 +10,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from .._errors import InvalidInputError, UnknownNameError
 from .._model import check_classifier
 
+# No scaler inside the models: the runner standardizes features with the statistics of the
+# whole pool (see runner.SCALES), not of the few labeled rows a pipeline would see.
 _MODELS: dict[str, Callable[[], object]] = {
-    "logreg": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
-    "svm": lambda: make_pipeline(StandardScaler(), SVC(probability=True, random_state=0)),
+    "logreg": lambda: LogisticRegression(max_iter=1000),
+    "svm": lambda: SVC(probability=True, random_state=0),
     "random_forest": lambda: RandomForestClassifier(n_estimators=100, random_state=0),
-    "knn": lambda: make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=5)),
+    "knn": lambda: KNeighborsClassifier(n_neighbors=5),
     "naive_bayes": lambda: GaussianNB(),
-    "mlp": lambda: make_pipeline(
-        StandardScaler(), MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=0)
-    ),
+    "mlp": lambda: MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=0),
 }
 
 

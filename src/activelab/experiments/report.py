@@ -101,7 +101,7 @@ def render_markdown(results: dict, has_arms: bool = False) -> str:
         "",
         f"Model `{cfg['model']}`, {cfg['initial']} initial labels ({cfg['initial_strategy']}), "
         f"batch {cfg['batch_size']}, {cfg['rounds']} rounds, seeds {_seed_text(cfg['seeds'])}, "
-        f"test fraction {cfg['test_size']}.",
+        f"test fraction {cfg['test_size']}, feature scaling `{cfg.get('scale', 'pool')}`.",
         "",
         "AUC is the area under the accuracy-vs-labels curve divided by the label range (a mean "
         "accuracy over the budget). Δ vs random is the paired difference over seeds ± its standard "

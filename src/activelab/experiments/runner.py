@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 from .._errors import InvalidInputError
 from .._model import ModelAdapter
@@ -22,6 +23,10 @@ from .models import make_model
 from .summary import summarize
 
 SCHEMA_VERSION = 1
+#: Feature scaling before the loop: "pool" standardizes with the statistics of the whole pool
+#: (unlabeled rows are known in pool-based learning, so this is legitimate and far more stable
+#: than a scaler fitted on a handful of labeled rows); "none" keeps the features as they are.
+SCALES = ("pool", "none")
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class ExperimentConfig:
     batch_size: int = 10
     rounds: int = 20
     test_size: float = 0.25
+    scale: str = "pool"
     strategies: tuple[str, ...] = ("random", "margin", "entropy")
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     strategy_params: dict = field(default_factory=dict)
@@ -79,6 +85,8 @@ def validate_config(config: ExperimentConfig) -> None:
             raise InvalidInputError(f"{key} must be at least 1; got {getattr(config, key)}.")
     if config.rounds < 0:
         raise InvalidInputError(f"rounds must be >= 0; got {config.rounds}.")
+    if config.scale not in SCALES:
+        raise InvalidInputError(f"scale must be one of {', '.join(SCALES)}; got {config.scale!r}.")
     if not 0 < config.test_size < 1:
         raise InvalidInputError(f"test_size must be between 0 and 1; got {config.test_size}.")
 
@@ -94,6 +102,9 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
     """One simulated run; returns the record stored in results.json's `runs`."""
     X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed)
     X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
+    if config.scale == "pool":
+        scaler = StandardScaler().fit(X_pool)
+        X_pool, X_test = scaler.transform(X_pool), scaler.transform(X_test)
     model = make_model(config.model)
     result = simulate(
         X_pool, y_pool, X_test, y_test, strategy=strategy, model=model,
