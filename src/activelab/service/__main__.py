@@ -1,5 +1,7 @@
 """`python -m activelab.service COMMAND …`: the service's commands without the main CLI."""
 
-from .commands import make_app
+import sys
 
-make_app()(prog_name="activelab")
+from .commands import main
+
+sys.exit(main())

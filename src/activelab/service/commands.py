@@ -7,8 +7,9 @@
     activelab token add PROJECT NAME [--admin] [--db URL]     (prints the token as its last line)
     activelab token list PROJECT / activelab token revoke PROJECT NAME
 
-`--db` defaults to $ACTIVELAB_DB, then to SQLite in the project folder. Errors print one line
-(`error: …`) and exit with status 2.
+`--db` defaults to $ACTIVELAB_DB, then to SQLite in the project folder. Commands raise
+`ActiveLabError`s; the `activelab` entry point (and `main` here) prints them as one line
+(`error: …`) and exits with status 2.
 """
 
 from __future__ import annotations
@@ -27,20 +28,20 @@ DB_HELP = "Database URL (postgresql://USER:PASS@HOST/DB); default: SQLite in the
 DB_ENV = "ACTIVELAB_DB"
 
 
-def _one_line_errors(fn):
-    """Turn our errors into one line on stderr and exit status 2 (whatever app runs us)."""
+def _needs_extra(fn):
+    """Turn a missing dependency of the serve extra into one of our errors (one line)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except ActiveLabError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
         except ImportError as exc:
-            typer.echo(f"error: the labeling service needs its extra ({exc}); install it with: "
-                       "pip install 'activelab[serve]'", err=True)
-            raise typer.Exit(2) from None
+            from .._errors import InvalidInputError
+
+            raise InvalidInputError(
+                f"the labeling service needs its extra ({exc}); install it with: "
+                "pip install 'activelab[serve]'"
+            ) from None
 
     return wrapper
 
@@ -203,13 +204,13 @@ def _is_loopback(host: str) -> bool:
 
 def add_commands(app: typer.Typer) -> None:
     """Register init, serve, export and the token sub-app on `app`."""
-    app.command("init")(_one_line_errors(init))
-    app.command("serve")(_one_line_errors(serve))
-    app.command("export")(_one_line_errors(export))
+    app.command("init")(_needs_extra(init))
+    app.command("serve")(_needs_extra(serve))
+    app.command("export")(_needs_extra(export))
     token_app = typer.Typer(help="Annotator tokens: add, list, revoke.", no_args_is_help=True)
-    token_app.command("add")(_one_line_errors(token_add))
-    token_app.command("list")(_one_line_errors(token_list))
-    token_app.command("revoke")(_one_line_errors(token_revoke))
+    token_app.command("add")(_needs_extra(token_add))
+    token_app.command("list")(_needs_extra(token_list))
+    token_app.command("revoke")(_needs_extra(token_revoke))
     app.add_typer(token_app, name="token")
 
 
@@ -219,3 +220,20 @@ def make_app() -> typer.Typer:
                       help="activelab labeling service.")
     add_commands(app)
     return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stand-alone app: our errors print one line (`error: …`) and return 2."""
+    import click
+
+    try:
+        rv = make_app()(args=argv, prog_name="activelab", standalone_mode=False)
+    except ActiveLabError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
+    return rv if isinstance(rv, int) else 0

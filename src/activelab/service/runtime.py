@@ -36,7 +36,7 @@ def init_project(path, *, data, labels: str, task: str = "classification",
     label_list = parse_labels(labels)
     root = Path(path).expanduser().resolve()
     existing = Project.open(root) if (root / "project.json").is_file() else None
-    changes = validate({"strategy": strategy, "model": model})
+    changes = validate({"strategy": strategy, "model": model}, error=ProjectError)
     if existing is not None and existing.config.labels != label_list:
         raise ProjectError(
             f"{root} was created with labels {existing.config.labels}; a project's label set "

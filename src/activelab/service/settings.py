@@ -31,29 +31,29 @@ def from_config(config) -> Settings:
     return Settings(**{f.name: getattr(config, f.name) for f in fields(Settings)})
 
 
-def validate(values: dict) -> dict:
-    """Check a partial update; raises LabelError (422) naming the bad field."""
+def validate(values: dict, error: type[Exception] = LabelError) -> dict:
+    """Check a partial update; raises `error` (LabelError: HTTP 422) naming the bad field."""
     known = {f.name for f in fields(Settings)}
     out = {}
     for key, value in values.items():
         if value is None:
             continue
         if key not in known:
-            raise LabelError(f"unknown setting {key!r}; settings are {sorted(known)}.")
+            raise error(f"unknown setting {key!r}; settings are {sorted(known)}.")
         if key in LIMITS:
             lo, hi = LIMITS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise LabelError(f"{key} must be an integer from {lo} to {hi}; got {value!r}.")
+                raise error(f"{key} must be an integer from {lo} to {hi}; got {value!r}.")
         elif key == "strategy":
             from ..strategies import strategy_names
 
             if value not in strategy_names():
-                raise LabelError(f"unknown strategy {value!r}; known: {', '.join(strategy_names())}.")
+                raise error(f"unknown strategy {value!r}; known: {', '.join(strategy_names())}.")
         elif key == "model":
             from .modeling import model_names
 
             if value not in model_names():
-                raise LabelError(f"unknown model {value!r}; known: {', '.join(model_names())}.")
+                raise error(f"unknown model {value!r}; known: {', '.join(model_names())}.")
         out[key] = value
     return out
 

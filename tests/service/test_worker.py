@@ -1,0 +1,162 @@
+"""The retrain worker: every K labels it refits and re-ranks; failures keep the old queue;
+labeling never waits for it."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from activelab.service import worker as worker_module
+from activelab.service.models import QueueEntry, Run
+
+from ._data import make_jsonl, truth_of_image
+
+
+def label_n(api, n, as_="alice"):
+    for _ in range(n):
+        item = api.next(as_)
+        r = api.label(item["item_id"], truth_of_image(item["item_id"]), as_=as_)
+        assert r.status_code == 200, r.text
+
+
+def queue(api):
+    with api.service.runtime.store.read() as s:
+        return [(q.item_idx, q.run_id) for q in s.scalars(select(QueueEntry).order_by(QueueEntry.rank))]
+
+
+def test_retrains_after_every_k_labels(api):
+    w = api.service.worker
+    api.put("/api/settings", {"retrain_every": 4}, as_="admin")
+    first = w.run_once()
+    assert first.status == "ok" and first.strategy == "random (cold start)" and first.n_labels == 0
+    assert w.run_once() is None  # nothing new
+    label_n(api, 3)
+    assert w.run_once() is None  # 3 < K
+    label_n(api, 1)
+    run = w.run_once()
+    assert run is not None and run.status == "ok" and run.n_labels == 4
+    assert run.strategy == "margin"
+    q = queue(api)
+    assert q and all(run_id == run.id for _, run_id in q)
+    label_n(api, 4)
+    run = w.run_once()
+    assert run.n_labels == 8
+    rarest = min(api.get("/api/stats").json()["per_class"].values())
+    assert rarest >= 2 and run.cv_folds == min(5, rarest) and 0 <= run.cv_accuracy <= 1
+    curve = api.get("/api/progress").json()["learning_curve"]
+    assert curve[-1]["n_labels"] == 8 and curve[-1]["cv_accuracy"] == run.cv_accuracy
+    scores = api.get("/api/progress").json()["queue_scores"]
+    assert scores[0]["rank"] == 0 and scores[0]["score"] >= scores[-1]["score"]
+
+
+def test_a_failed_refit_keeps_the_previous_queue(api, monkeypatch, caplog):
+    w = api.service.worker
+    api.put("/api/settings", {"retrain_every": 2}, as_="admin")
+    w.run_once()
+    label_n(api, 2)
+    good = w.run_once()
+    before = queue(api)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model exploded")
+
+    monkeypatch.setattr(worker_module, "rank_pool", broken)
+    label_n(api, 2)
+    with caplog.at_level("ERROR", logger="activelab.service.worker"):
+        failed = w.run_once()
+    assert failed.status == "failed" and "the model exploded" in failed.error
+    assert "previous queue stays in use" in caplog.text
+    assert queue(api) == before and all(run_id == good.id for _, run_id in before)
+    runs = api.get("/api/progress").json()["runs"]
+    assert runs[0]["status"] == "failed" and "exploded" in runs[0]["error"]
+    # labeling goes on with the old queue
+    item = api.next("bob")
+    assert not item["done"] and "model #%d" % good.id in item["why"]
+    monkeypatch.undo()
+    label_n(api, 2)
+    assert w.run_once().status == "ok"
+
+
+def test_labeling_never_waits_for_a_slow_retrain(api, monkeypatch):
+    w = api.service.worker
+    w.run_once()
+    real = worker_module.rank_pool
+    started = threading.Event()
+
+    def slow(*args, **kwargs):
+        started.set()
+        time.sleep(3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "rank_pool", slow)
+    label_n(api, 2)
+    thread = threading.Thread(target=w.run_once, kwargs={"force": True})
+    thread.start()
+    assert started.wait(10)
+    t0 = time.perf_counter()
+    label_n(api, 3, as_="bob")
+    assert time.perf_counter() - t0 < 2.5  # done while the retrain still sleeps
+    thread.join()
+
+
+def test_background_thread_retrains_by_itself(project_dir, db_url):
+    from fastapi.testclient import TestClient
+
+    from activelab.service import Runtime, create_app
+    from activelab.service.auth import add_annotator
+
+    rt = Runtime.open(project_dir, db_url)
+    token = add_annotator(rt.store, "alice")
+    from activelab.service.settings import write_settings
+
+    write_settings(rt.store, {"retrain_every": 3})
+    app = create_app(rt, poll_seconds=0.1)
+    h = {"Authorization": f"Bearer {token}"}
+    try:
+        with TestClient(app) as c:
+            for _ in range(6):
+                item = c.get("/api/next", headers=h).json()
+                c.post("/api/labels", headers=h, json={
+                    "item_id": item["item_id"], "label": truth_of_image(item["item_id"]),
+                    "request_id": uuid.uuid4().hex})
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                runs = c.get("/api/progress", headers=h).json()["runs"]
+                if any(r["n_labels"] >= 3 for r in runs):
+                    break
+                time.sleep(0.2)
+            assert any(r["n_labels"] >= 3 and r["status"] == "ok" for r in runs), runs
+    finally:
+        rt.close()
+
+
+@pytest.mark.parametrize("strategy", ["margin", "entropy"])
+def test_text_projects_retrain_on_sparse_tfidf(tmp_path, strategy):
+    from activelab.service import Runtime, init_project
+    from activelab.service.auth import Principal, add_annotator
+    from activelab.service.labels import record_label
+    from activelab.service.leases import lease_next
+    from activelab.service.worker import RetrainWorker
+
+    init_project(tmp_path / "p", data=make_jsonl(tmp_path / "d.jsonl"), labels="sport,science",
+                 strategy=strategy)
+    rt = Runtime.open(tmp_path / "p")
+    try:
+        add_annotator(rt.store, "a")
+        who = Principal(1, "a", False)
+        for i in range(8):
+            leased = lease_next(rt.store, who.id, 600)
+            n = int(leased.item_id.split("-")[1])
+            record_label(rt.store, who, leased.item_id, "sport" if n % 2 == 0 else "science",
+                         f"req-{i:06d}", rt.labels)
+        run = RetrainWorker(rt.store, rt.X, rt.labels).run_once(force=True)
+        assert run.status == "ok", run.error
+        assert run.strategy == strategy and run.cv_accuracy is not None
+        with rt.store.read() as s:
+            assert s.scalar(select(Run).where(Run.id == run.id)).n_labels == 8
+    finally:
+        rt.close()
