@@ -8,9 +8,10 @@ largest clusters that hold no labeled point, and from each take the point of hig
 
 where the neighbours are searched within the cluster. Details follow the authors' code
 (github.com/avihu111/TypiClust, deep-al/pycls/al/typiclust.py): clusters capped at 500, K
-lowered to half the cluster when it is small, clusters of at most 5 points skipped, typicality
-recomputed among the cluster's still-unlabeled points, and the clusters visited round-robin when
-the budget exceeds them. (The code feeds faiss' *squared* L2 into the mean; we use the paper's
+lowered to half the cluster when it is small, clusters of at most 5 points skipped (here: used
+only once the larger clusters run out, so any batch can be filled), typicality recomputed among
+the cluster's still-unlabeled points, and the clusters visited round-robin when the budget
+exceeds them. (The code feeds faiss' *squared* L2 into the mean; we use the paper's
 Euclidean distance.)
 """
 
@@ -138,8 +139,10 @@ class TypiClust(Strategy):
     """TypiClust: the most typical point of each of the largest clusters holding no label.
 
     A cold-start strategy for small budgets. Clusters the whole pool's features into
-    min(|L| + batch_size, max_clusters) groups (KMeans up to 50 clusters or `minibatch_above`
-    rows, MiniBatchKMeans beyond, as the authors do), then picks as `typiclust_select` describes.
+    min(|L| + batch_size, max_clusters) groups, then picks as `typiclust_select` describes.
+    Clustering uses KMeans up to `minibatch_above` rows and MiniBatchKMeans beyond. (The authors
+    switch on the cluster count instead — KMeans up to 50 clusters — but Lloyd iterations on
+    10⁶ rows take minutes even for 20 clusters.)
     Typicality is the inverse mean distance to the K = `k_neighbors` nearest neighbours within
     the cluster. Scores are None (typicality is only computed in the visited clusters); `info`
     holds each pick's cluster and typicality.
@@ -153,7 +156,7 @@ class TypiClust(Strategy):
     min_cluster_size : int
         Clusters of at most this many rows are skipped until the others run out (paper: 5).
     minibatch_above : int
-        Pools with more rows (and more than 50 clusters) use MiniBatchKMeans.
+        Pools with more rows are clustered with MiniBatchKMeans.
 
     Reference: Hacohen, Dekel & Weinshall 2022, "Active Learning on a Budget: Opposite
     Strategies Suit High and Low Budgets" (ICML).
@@ -187,9 +190,8 @@ class TypiClust(Strategy):
         feats = ctx.features()
         lab = ctx.labeled_idx
         n_clusters = min(lab.shape[0] + batch_size, int(self.max_clusters), ctx.n_samples)
-        minibatch_above = ctx.n_samples if n_clusters <= 50 else int(self.minibatch_above)
         labels, _ = kmeans(feats, n_clusters, int(rng.integers(2**31 - 1)),
-                           minibatch_above=minibatch_above)
+                           minibatch_above=int(self.minibatch_above))
         res = typiclust_select(
             feats, labels, lab, batch_size,
             k_neighbors=int(self.k_neighbors), min_cluster_size=int(self.min_cluster_size),
