@@ -73,7 +73,9 @@ def purity_radius(
     return radius, float(np.mean(r > radius))
 
 
-def ball_graph(features: np.ndarray, radius: float, *, max_edges: int | None = None) -> sp.csr_matrix:
+def ball_graph(
+    features: np.ndarray, radius: float, *, max_edges: int | None = None
+) -> sp.csr_matrix:
     """Sparse ball graph: row x holds every row within `radius` of x (x itself included).
 
     Built with scikit-learn's radius_neighbors a block of rows at a time (O(n²·d) time, memory
