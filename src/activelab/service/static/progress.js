@@ -26,37 +26,62 @@
     ctx.fillText(text, w / 2, h / 2);
   }
 
-  function axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt) {
+  // Up to ~5 round tick values from lo to hi (integers when `integer`).
+  function ticks(lo, hi, integer) {
+    const span = hi - lo || 1;
+    let step = Math.pow(10, Math.floor(Math.log10(span / 4)));
+    for (const m of [1, 2, 2.5, 5, 10]) {
+      if (span / (step * m) <= 5) { step *= m; break; }
+    }
+    if (integer) step = Math.max(1, Math.round(step));
+    const out = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(v);
+    return out;
+  }
+
+  // The smallest tick value at or above `max`, so the top bar or point sits under a gridline.
+  function niceMax(max, integer) {
+    const t = ticks(0, max, integer);
+    const step = t.length > 1 ? t[1] - t[0] : max || 1;
+    return t[t.length - 1] < max ? t[t.length - 1] + step : max;
+  }
+
+  function axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt, yInteger) {
     const { ctx, w, h, pad } = c;
     const X = (x) => pad.l + ((x - xmin) / (xmax - xmin || 1)) * (w - pad.l - pad.r);
     const Y = (y) => h - pad.b - ((y - ymin) / (ymax - ymin || 1)) * (h - pad.t - pad.b);
     ctx.strokeStyle = "#dde1e8";
     ctx.fillStyle = "#5b6478";
     ctx.lineWidth = 1;
-    for (let i = 0; i <= 4; i++) {
-      const y = ymin + ((ymax - ymin) * i) / 4;
+    for (const y of ticks(ymin, ymax, yInteger)) {
       ctx.beginPath(); ctx.moveTo(pad.l, Y(y)); ctx.lineTo(w - pad.r, Y(y)); ctx.stroke();
       ctx.textAlign = "right"; ctx.fillText(yfmt(y), pad.l - 6, Y(y) + 4);
     }
-    ctx.textAlign = "center";
-    for (let i = 0; i <= 3; i++) {
-      const x = xmin + ((xmax - xmin) * i) / 3;
-      ctx.fillText(xfmt(x), X(x), h - pad.b + 16);
+    if (xfmt) {
+      const xs = ticks(xmin, xmax, false);
+      xs.forEach((x, i) => {
+        ctx.textAlign = i === xs.length - 1 && X(x) > w - 30 ? "right" : "center";
+        ctx.fillText(xfmt(x), X(x), h - pad.b + 16);
+      });
     }
     return { X, Y };
   }
 
-  function line(canvas, points, { ymin, ymax, xfmt, yfmt, dots }) {
+  function line(canvas, points, { ymin, ymax, xfmt, yfmt, dots, step, yInteger }) {
     if (!points.length) return empty(canvas, "nothing yet");
     const c = setup(canvas);
     const xs = points.map((p) => p[0]);
     let xmin = Math.min(...xs), xmax = Math.max(...xs);
     if (xmin === xmax) { xmin -= 1; xmax += 1; }
-    const { X, Y } = axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt);
+    const { X, Y } = axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt, yInteger);
     const { ctx } = c;
     ctx.strokeStyle = COLORS[0]; ctx.lineWidth = 2;
     ctx.beginPath();
-    points.forEach(([x, y], i) => (i ? ctx.lineTo(X(x), Y(y)) : ctx.moveTo(X(x), Y(y))));
+    points.forEach(([x, y], i) => {
+      if (!i) { ctx.moveTo(X(x), Y(y)); return; }
+      if (step) ctx.lineTo(X(x), Y(points[i - 1][1]));
+      ctx.lineTo(X(x), Y(y));
+    });
     ctx.stroke();
     if (dots) {
       ctx.fillStyle = COLORS[0];
@@ -68,8 +93,8 @@
     if (!values.length) return empty(canvas, "nothing yet");
     const c = setup(canvas);
     const { ctx, w, h, pad } = c;
-    const top = ymax || Math.max(1, ...values);
-    const { Y } = axes(c, 0, 1, 0, top, () => "", yfmt);
+    const top = niceMax(ymax || Math.max(1, ...values), !!names);
+    const { Y } = axes(c, 0, 1, 0, top, null, yfmt, !!names);
     const slot = (w - pad.l - pad.r) / values.length;
     values.forEach((v, i) => {
       ctx.fillStyle = names ? COLORS[i % COLORS.length] : COLORS[0];
@@ -97,19 +122,21 @@
       ]);
       $("project").textContent = me.project;
       $("summary").textContent = `${stats.labeled} of ${stats.items} labeled · ${stats.active_leases} in progress`;
-      const t0 = prog.labels_over_time.length ? Date.parse(prog.labels_over_time[0].t) : 0;
+      const times = prog.labels_over_time.map((p) => Date.parse(p.t) / 1000);
+      const span = times.length ? times[times.length - 1] - times[0] : 0;
+      const [unit, div] = span < 120 ? ["s", 1] : span < 7200 ? ["min", 60] : ["h", 3600];
       line($("over-time"),
-        prog.labels_over_time.map((p) => [(Date.parse(p.t) - t0) / 60000, p.labeled]),
-        { ymin: 0, ymax: Math.max(1, ...prog.labels_over_time.map((p) => p.labeled)),
-          xfmt: (x) => `${x.toFixed(1)} min`, yfmt: (y) => y.toFixed(0) });
+        prog.labels_over_time.map((p, i) => [(times[i] - times[0]) / div, p.labeled]),
+        { ymin: 0, ymax: niceMax(Math.max(1, ...prog.labels_over_time.map((p) => p.labeled)), true), step: true,
+          yInteger: true, xfmt: (x) => `${+x.toFixed(1)} ${unit}`, yfmt: (y) => y.toFixed(0) });
       const names = Object.keys(prog.per_class);
       bars($("balance"), names.map((n) => prog.per_class[n]), names, { yfmt: (y) => y.toFixed(0) });
       line($("curve"), prog.learning_curve.map((p) => [p.n_labels, p.cv_accuracy]),
-        { ymin: 0, ymax: 1, xfmt: (x) => x.toFixed(0), yfmt: (y) => y.toFixed(2), dots: true });
+        { ymin: 0, ymax: 1, xfmt: (x) => `${+x.toFixed(1)}`, yfmt: (y) => y.toFixed(2), dots: true });
       const scored = prog.queue_scores.filter((q) => q.score !== null);
       if (scored.length) {
         bars($("queue"), scored.map((q) => q.score), null,
-          { ymax: Math.max(...scored.map((q) => q.score)) || 1, yfmt: (y) => y.toFixed(2) });
+          { ymax: Math.max(...scored.map((q) => q.score)) || 1, yfmt: (y) => +y.toPrecision(2) + "" });
       } else {
         empty($("queue"), prog.queue_scores.length ? "random order (no model yet)" : "queue empty");
       }
