@@ -121,7 +121,7 @@ class UCBBandit(_ArmBandit):
     reference = "Auer, Cesa-Bianchi & Fischer 2002, Finite-time Analysis of the Multiarmed Bandit Problem (Machine Learning)"
 
     def __init__(
-        self, arms: Sequence = ("random", "margin", "entropy"), exploration: float = 1.0,
+        self, arms: Sequence = ("random", "margin", "coreset"), exploration: float = 1.0,
     ) -> None:
         self.arms = arms
         self.exploration = exploration
@@ -186,7 +186,7 @@ class ThompsonBandit(_ArmBandit):
     reference = "Thompson 1933 (Biometrika); Chapelle & Li 2011, An Empirical Evaluation of Thompson Sampling (NeurIPS)"
 
     def __init__(
-        self, arms: Sequence = ("random", "margin", "entropy"), prior: tuple = (1.0, 1.0),
+        self, arms: Sequence = ("random", "margin", "coreset"), prior: tuple = (1.0, 1.0),
         discount: float = 1.0,
     ) -> None:
         self.arms = arms
