@@ -130,3 +130,33 @@ def test_public_api_is_exactly_all():
     assert public <= set(activelab.__all__) | {"annotations"}
     for name in activelab.__all__:
         assert hasattr(activelab, name)
+
+
+def test_model_adapter_protocol_plugs_in(pool):
+    """Any object with classes/predict_proba/embed/last_layer_input is used as a fitted model,
+    so a PyTorch adapter needs no change to strategies."""
+    X, y, y_true = pool
+
+    class TableAdapter:  # a stand-in for a framework model: fixed probabilities and embedding
+        classes = np.array([0, 1, 2])
+
+        def predict_proba(self, Xs):
+            z = np.asarray(Xs)[:, :3]
+            e = np.exp(z - z.max(1, keepdims=True))
+            return e / e.sum(1, keepdims=True)
+
+        def embed(self, Xs):
+            return np.asarray(Xs, dtype=np.float32)[:, :2]
+
+        def last_layer_input(self, Xs):
+            return np.asarray(Xs, dtype=np.float32)
+
+    adapter = TableAdapter()
+    sel = activelab.propose(X, y, model=adapter, strategy="margin", batch_size=4, random_state=0)
+    cand = np.flatnonzero(y == UNLABELED)
+    from activelab.strategies.uncertainty import margin_scores
+
+    np.testing.assert_allclose(sel.scores, margin_scores(adapter.predict_proba(X[cand])))
+    for name in ("badge", "coreset", "density_weighted"):
+        idx = activelab.query(X, y, model=adapter, strategy=name, batch_size=4, random_state=0)
+        assert idx.shape == (4,) and (y[idx] == UNLABELED).all()

@@ -29,6 +29,13 @@ def resolve_classes(y: np.ndarray, labeled: np.ndarray, classes=None) -> np.ndar
     return classes
 
 
+def is_adapter(model) -> bool:
+    """Whether `model` is a fitted model adapter (see `activelab._model.ModelAdapter`): an
+    object with `classes`, `predict_proba`, `embed` and `last_layer_input`. This is the seam a
+    PyTorch (or any other framework's) model plugs into without changing strategies."""
+    return all(hasattr(model, a) for a in ("classes", "predict_proba", "embed", "last_layer_input"))
+
+
 def is_fitted(model) -> bool:
     try:
         check_is_fitted(model)
@@ -48,7 +55,11 @@ def build_context(
     if embedding is not None:
         embedding = check_embedding(embedding, labeled.shape[0])
     estimator = model if model is not None else default_model()
-    check_classifier(estimator)
+    if fitted is None and is_adapter(estimator):  # e.g. a PyTorch adapter: already fitted
+        fitted, estimator = estimator, None
+        classes = _union(classes, fitted.classes)
+    else:
+        check_classifier(estimator)
     if fitted is None and strategy.needs_model:
         if is_fitted(estimator):
             fitted = ModelAdapter.from_fitted(estimator, _union(classes, estimator.classes_))
