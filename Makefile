@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/activelab run --dataset digits --strategy random,least_confidence,margin,entropy,qbc_vote \
+	$(BIN)/activelab run --dataset digits --strategy random,margin,entropy,coreset,badge,albl \
 		--model logreg --initial 20 --batch-size 10 --rounds 20 --seeds 0-4 --out runs/demo --jobs 2
 	@echo "Report: runs/demo/report.md"
 
@@ -25,3 +25,27 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis
+
+# Benchmarks against modAL, scikit-activeml and ALiPy (benchmarks/README.md). They get their own
+# .venv-bench with the peers pinned in the `bench` extra, so activelab never depends on them.
+# benchmarks/constraints.txt pins torch to the CPU build should a peer ever pull it in.
+# Pass options through BENCH_ARGS, e.g. `make bench-speed BENCH_ARGS="--quick"`.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+.PHONY: bench-speed bench-labels
+
+$(BENCH_STAMP): pyproject.toml benchmarks/constraints.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c benchmarks/constraints.txt -e ".[bench]"
+	@touch $(BENCH_STAMP)
+
+bench-speed: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/speed.py $(BENCH_ARGS)
+
+bench-labels: $(BENCH_STAMP)
+	@test -d /usr/share/datasets/fashion-mnist || \
+		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) || \
+		echo "dataset-fashion-mnist not installed: that dataset will be skipped"
+	$(BENCH_VENV)/bin/python benchmarks/labels.py $(BENCH_ARGS)
