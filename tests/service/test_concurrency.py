@@ -21,7 +21,7 @@ def test_annotators_never_share_a_leased_item(tmp_path, db_url):
 
     from ._data import make_table
 
-    data = make_table(tmp_path / "pool.csv", n=150)
+    data = make_table(tmp_path / "pool.csv", n=120)
     init_project(tmp_path / "p", data=data, labels="a,b")
     rt = Runtime.open(tmp_path / "p", db_url)
     tokens = [add_annotator(rt.store, f"ann{i:02d}") for i in range(N_ANNOTATORS)]
@@ -92,6 +92,6 @@ def test_annotators_never_share_a_leased_item(tmp_path, db_url):
     assert not violations, violations[:5]
     assert len(acked_labels) == len(set(acked_labels))  # no item labeled twice
     assert stats["labeled"] == len(acked_labels)
-    assert stats["items"] == 150 and len(acked_labels) + stats["unlabeled"] == 150
+    assert stats["items"] == 120 and len(acked_labels) + stats["unlabeled"] == 120
     assert sum(stats["per_annotator"].values()) == len(acked_labels)
     assert len(stats["per_annotator"]) >= N_ANNOTATORS // 2  # the work was really shared

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from .models import Annotator
 from .project import ProjectError
 
 TOKEN_PREFIX = "al_"
+CACHE_SECONDS = 10.0
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,99}$")
 
 
@@ -66,6 +68,7 @@ def revoke_annotator(store: Store, name: str) -> None:
         if row is None or row.revoked_at is not None:
             raise ProjectError(f"no active annotator named {name!r}.")
         row.revoked_at = utcnow()
+    forget(store)
 
 
 def list_annotators(store: Store) -> list[Annotator]:
@@ -74,11 +77,37 @@ def list_annotators(store: Store) -> list[Annotator]:
 
 
 def authenticate(store: Store, token: str | None) -> Principal | None:
-    """The annotator holding `token`, or None when it is unknown or revoked."""
+    """The annotator holding `token`, or None when it is unknown or revoked.
+
+    Valid tokens are remembered for `CACHE_SECONDS` per store (a revocation takes effect within
+    that time); unknown tokens are always looked up."""
     if not token or len(token) > 200:
         return None
+    digest = hash_token(token)
+    cache = _auth_cache(store)
+    hit = cache.get(digest)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
     with store.read() as s:
-        row = s.scalar(select(Annotator).where(Annotator.token_hash == hash_token(token)))
+        row = s.execute(
+            select(Annotator.id, Annotator.name, Annotator.is_admin, Annotator.revoked_at)
+            .where(Annotator.token_hash == digest)
+        ).first()
     if row is None or row.revoked_at is not None:
+        cache.pop(digest, None)
         return None
-    return Principal(row.id, row.name, bool(row.is_admin))
+    who = Principal(row.id, row.name, bool(row.is_admin))
+    cache[digest] = (who, time.monotonic() + CACHE_SECONDS)
+    return who
+
+
+def _auth_cache(store: Store) -> dict:
+    cache = getattr(store, "_auth_cache", None)
+    if cache is None:
+        cache = store._auth_cache = {}
+    return cache
+
+
+def forget(store: Store) -> None:
+    """Drop remembered tokens (after a revocation in this process)."""
+    _auth_cache(store).clear()

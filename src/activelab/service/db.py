@@ -11,7 +11,9 @@ writers. On PostgreSQL every commit is durable (the server's default).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,6 +82,9 @@ class Store:
             raise ProjectError(
                 f"unsupported database {self.dialect!r}; use SQLite (default) or postgresql://…"
             )
+        # SQLite has one writer at a time. Queue this process's writers on a lock rather than on
+        # SQLite's busy handler, whose sleep-and-retry adds seconds of latency under load.
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._durable = sessionmaker(self.durable_engine, expire_on_commit=False)
@@ -95,7 +100,7 @@ class Store:
         """A session in one write transaction: committed on success, rolled back on error.
         `durable`: the commit reaches the disk before returning (use for the label log)."""
         factory = self._durable if durable else self._write
-        with factory() as session, session.begin():
+        with self._write_lock, factory() as session, session.begin():
             yield session
 
     def upgrade(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -67,13 +67,16 @@ def skipped_by_condition(item_idx_col, annotator_id: int):
     )
 
 
+_CURRENT = (
+    select(Event)
+    .where(Event.item_idx == bindparam("idx"), Event.kind.in_(LABEL_KINDS), live())
+    .order_by(Event.id.desc())
+    .limit(1)
+)
+
+
 def current_label_event(s: Session, item_idx: int) -> Event | None:
-    return s.scalar(
-        select(Event)
-        .where(Event.item_idx == item_idx, Event.kind.in_(LABEL_KINDS), live())
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
+    return s.scalar(_CURRENT, {"idx": item_idx})
 
 
 def current_labels(s: Session) -> dict[int, Event]:
@@ -82,16 +85,14 @@ def current_labels(s: Session) -> dict[int, Event]:
     return {ev.item_idx: ev for ev in rows}
 
 
+_COUNT = select(func.count(func.distinct(Event.item_idx))).where(
+    Event.annotator_id == bindparam("who"), Event.kind.in_(LABEL_KINDS), live()
+)
+
+
 def annotator_count(s: Session, annotator_id: int) -> int:
     """How many items this annotator's live labels cover."""
-    return int(
-        s.scalar(
-            select(func.count(func.distinct(Event.item_idx))).where(
-                Event.annotator_id == annotator_id, Event.kind.in_(LABEL_KINDS), live()
-            )
-        )
-        or 0
-    )
+    return int(s.connection().execute(_COUNT, {"who": annotator_id}).scalar() or 0)
 
 
 def find_item(s: Session, item_id: str) -> Item:
@@ -195,10 +196,6 @@ def _idempotent(store: Store, who: Principal, request_id: str, write, expect) ->
     """Run `write` in a transaction unless `request_id` was already used; a retried request
     gets its first outcome back (`duplicate=True`)."""
     for _attempt in range(2):
-        with store.read() as s:
-            found = _by_request(s, request_id)
-        if found is not None:
-            return _duplicate(found, who, request_id, expect)
         try:
             with store.write(durable=True) as s:
                 found = _by_request(s, request_id)
@@ -213,11 +210,14 @@ def _idempotent(store: Store, who: Principal, request_id: str, write, expect) ->
     raise ConflictError(f"request_id {request_id!r} could not be recorded; retry the request.")
 
 
+_BY_REQUEST = (
+    select(Event, Item.item_id).join(Item, Item.idx == Event.item_idx)
+    .where(Event.request_id == bindparam("rid"))
+)
+
+
 def _by_request(s: Session, request_id: str):
-    return s.execute(
-        select(Event, Item.item_id).join(Item, Item.idx == Event.item_idx)
-        .where(Event.request_id == request_id)
-    ).first()
+    return s.execute(_BY_REQUEST, {"rid": request_id}).first()
 
 
 def _duplicate(found, who: Principal, request_id: str, expect) -> Outcome:

@@ -7,14 +7,17 @@ unlabeled, not skipped by this annotator and not leased to anyone else. A claim 
 annotators can never both win the same unexpired item, on SQLite or PostgreSQL. When the queue has
 nothing left (the retrain worker has not re-ranked yet) any eligible item is handed out at random,
 so labeling never waits for the model.
+
+(`random` here only spreads concurrent annotators over the pool; it needs no seeding.)
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, null, select
+from sqlalchemy import bindparam, delete, exists, func, null, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,40 +41,55 @@ class Leased:
     run_id: int | None
 
 
+def _claim_statement(insert):
+    stmt = insert(Lease.__table__).values(
+        item_idx=bindparam("idx"), annotator_id=bindparam("who"), leased_at=bindparam("now"),
+        expires_at=bindparam("expires"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[Lease.__table__.c.item_idx],
+        set_={"annotator_id": bindparam("who"), "leased_at": bindparam("now"),
+              "expires_at": bindparam("expires")},
+        where=(Lease.__table__.c.expires_at <= bindparam("now"))
+        | (Lease.__table__.c.annotator_id == bindparam("who")),
+    ).returning(Lease.__table__.c.item_idx)
+
+
+# Built once: constructing these statements costs more than running them.
+_CLAIM = {"postgresql": _claim_statement(pg_insert), "sqlite": _claim_statement(sqlite_insert)}
+
+
 def claim(s: Session, dialect: str, item_idx: int, annotator_id: int, now: datetime,
           expires_at: datetime) -> bool:
     """Atomically lease `item_idx` to the annotator unless someone else holds an unexpired lease."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Lease).values(
-        item_idx=item_idx, annotator_id=annotator_id, leased_at=now, expires_at=expires_at
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Lease.item_idx],
-        set_={"annotator_id": annotator_id, "leased_at": now, "expires_at": expires_at},
-        where=(Lease.expires_at <= now) | (Lease.annotator_id == annotator_id),
-    )
-    return s.execute(stmt.returning(Lease.item_idx)).first() is not None
+    params = {"idx": item_idx, "who": annotator_id, "now": now, "expires": expires_at}
+    return s.connection().execute(_CLAIM[dialect], params).first() is not None
 
 
 def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | None:
-    """Lease the next item to the annotator, or None when nothing is left for them."""
-    with store.write() as s:
-        now = utcnow()
-        expires = now + timedelta(seconds=lease_seconds)
-        held = _held(s, annotator_id, now)
-        if held is not None:
-            return held
-        for from_queue in (True, False):
-            tried: set[int] = set()
-            while True:
-                rows = _candidates(s, annotator_id, now, from_queue, tried)
-                if not rows:
-                    break
+    """Lease the next item to the annotator, or None when nothing is left for them.
+
+    Candidates are read outside the write transaction, which only claims: writers hold the
+    database lock for as short a time as possible."""
+    with store.read() as s:
+        held = _held(s, annotator_id, utcnow())
+    if held is not None:
+        return held
+    for from_queue in (True, False):
+        tried: set[int] = set()
+        while True:
+            with store.read() as s:
+                rows = _candidates(s, annotator_id, utcnow(), from_queue, tried)
+            if not rows:
+                break
+            with store.write() as s:
+                now = utcnow()
+                expires = now + timedelta(seconds=lease_seconds)
                 for idx, item_id, score, rank, run_id in rows:
                     tried.add(idx)
                     if not claim(s, store.dialect, idx, annotator_id, now, expires):
-                        continue
-                    if current_label_event(s, idx) is not None:  # labeled meanwhile (PostgreSQL)
+                        continue  # someone else was quicker
+                    if current_label_event(s, idx) is not None:  # labeled since we looked
                         s.execute(delete(Lease).where(Lease.item_idx == idx))
                         continue
                     return Leased(idx, item_id, expires, score, rank, run_id)
@@ -88,43 +106,69 @@ def active_leases(s: Session) -> int:
     return int(s.scalar(select(func.count()).select_from(Lease).where(Lease.expires_at > utcnow())) or 0)
 
 
+_HELD = (
+    select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
+           QueueEntry.run_id)
+    .join(Item, Item.idx == Lease.item_idx)
+    .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
+    .where(Lease.annotator_id == bindparam("who"), Lease.expires_at > bindparam("now"),
+           ~labeled_condition(Lease.item_idx))
+    .order_by(Lease.leased_at, Lease.item_idx)
+    .limit(1)
+)
+
+
 def _held(s: Session, annotator_id: int, now: datetime) -> Leased | None:
-    row = s.execute(
-        select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
-               QueueEntry.run_id)
-        .join(Item, Item.idx == Lease.item_idx)
-        .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
-        .where(Lease.annotator_id == annotator_id, Lease.expires_at > now,
-               ~labeled_condition(Lease.item_idx))
-        .order_by(Lease.leased_at, Lease.item_idx)
-        .limit(1)
-    ).first()
+    row = s.connection().execute(_HELD, {"who": annotator_id, "now": now}).first()
     return None if row is None else Leased(*row)
 
 
-def _candidates(s: Session, annotator_id: int, now: datetime, from_queue: bool, tried: set[int]):
+def _candidate_statements():
     busy = exists().where(
-        Lease.item_idx == Item.idx, Lease.expires_at > now, Lease.annotator_id != annotator_id
+        Lease.item_idx == Item.idx, Lease.expires_at > bindparam("now"),
+        Lease.annotator_id != bindparam("who"),
     )
     eligible = [
         ~labeled_condition(Item.idx),
-        ~skipped_by_condition(Item.idx, annotator_id),
+        ~skipped_by_condition(Item.idx, bindparam("who")),
         ~busy,
+        Item.idx.not_in(bindparam("tried", expanding=True)),
     ]
-    if tried:
-        eligible.append(Item.idx.not_in(tried))
+    from_queue = (
+        select(Item.idx, Item.item_id, QueueEntry.score, QueueEntry.rank, QueueEntry.run_id)
+        .join(QueueEntry, QueueEntry.item_idx == Item.idx)
+        .where(*eligible)
+        .order_by(QueueEntry.rank)
+        .limit(CANDIDATES_PER_TRY)
+    )
+    queued = exists().where(QueueEntry.item_idx == Item.idx)
+    # Outside the queue: scan the pool from a random position (an index range scan that stops
+    # after a few eligible rows, where ORDER BY random() would visit every item).
+    anywhere = (
+        select(Item.idx, Item.item_id, null(), null(), null())
+        .where(*eligible, ~queued, Item.idx >= bindparam("start"))
+        .order_by(Item.idx)
+        .limit(CANDIDATES_PER_TRY)
+    )
+    return {True: from_queue, False: anywhere}
+
+
+_CANDIDATES = _candidate_statements()
+
+
+def _candidates(s: Session, annotator_id: int, now: datetime, from_queue: bool, tried: set[int]):
+    params = {"who": annotator_id, "now": now, "tried": sorted(tried) or [-1], "start": 0}
+    conn = s.connection()
     if from_queue:
-        stmt = (
-            select(Item.idx, Item.item_id, QueueEntry.score, QueueEntry.rank, QueueEntry.run_id)
-            .join(QueueEntry, QueueEntry.item_idx == Item.idx)
-            .where(*eligible)
-            .order_by(QueueEntry.rank)
-        )
-    else:
-        queued = exists().where(QueueEntry.item_idx == Item.idx)
-        stmt = (
-            select(Item.idx, Item.item_id, null(), null(), null())
-            .where(*eligible, ~queued)
-            .order_by(func.random())
-        )
-    return s.execute(stmt.limit(CANDIDATES_PER_TRY)).all()
+        return conn.execute(_CANDIDATES[True], params).all()
+    n_items = _n_items(conn)
+    params["start"] = random.randrange(n_items) if n_items else 0
+    rows = conn.execute(_CANDIDATES[False], params).all()
+    if not rows and params["start"]:
+        params["start"] = 0  # wrap around
+        rows = conn.execute(_CANDIDATES[False], params).all()
+    return rows
+
+
+def _n_items(conn) -> int:
+    return int(conn.execute(select(func.max(Item.idx))).scalar() or 0) + 1

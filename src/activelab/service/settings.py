@@ -3,11 +3,13 @@ through ``PUT /api/settings``; every reader sees the change at its next request.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, fields
 
 from .db import Store
 from .errors import LabelError
 
+CACHE_SECONDS = 2.0
 LIMITS = {
     "lease_seconds": (5, 7 * 24 * 3600),
     "retrain_every": (1, 1_000_000),
@@ -58,15 +60,21 @@ def validate(values: dict, error: type[Exception] = LabelError) -> dict:
     return out
 
 
-def read_settings(store: Store) -> Settings:
+def read_settings(store: Store, max_age: float = CACHE_SECONDS) -> Settings:
+    """The current settings (remembered for `max_age` seconds; writes here refresh them)."""
+    cached = getattr(store, "_settings_cache", None)
+    if cached is not None and cached[1] > time.monotonic() - max_age:
+        return cached[0]
     with store.read() as s:
         stored = store.get_settings(s)
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in stored.items() if k in known})
+    settings = Settings(**{k: v for k, v in stored.items() if k in known})
+    store._settings_cache = (settings, time.monotonic())
+    return settings
 
 
-def write_settings(store: Store, values: dict) -> Settings:
-    checked = validate(values)
+def write_settings(store: Store, values: dict, error: type[Exception] = LabelError) -> Settings:
+    checked = validate(values, error)
     with store.write() as s:
         store.put_settings(s, checked)
-    return read_settings(store)
+    return read_settings(store, max_age=0)
