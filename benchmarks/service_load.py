@@ -106,17 +106,18 @@ def run(args) -> dict:
                         t0 = time.perf_counter()
                         r = c.get("/api/next")
                         t1 = time.perf_counter()
+                        if r.status_code != 200:
+                            errors.append(f"next {r.status_code}: {r.text[:200]}")
+                            continue
                         item = r.json()
-                        if r.status_code != 200 or item["done"]:
-                            if r.status_code != 200:
-                                errors.append(r.text[:200])
+                        if item["done"]:
                             break
                         label = ("neg", "pos")[int(truth[item["item_id"]])]
                         r = c.post("/api/labels", json={"item_id": item["item_id"], "label": label,
                                                          "request_id": uuid.uuid4().hex})
                         t2 = time.perf_counter()
                         if r.status_code != 200:
-                            errors.append(r.text[:200])
+                            errors.append(f"label {r.status_code}: {r.text[:200]}")
                             continue
                         mine_next.append((t1 - t0) * 1000)
                         mine_label.append((t2 - t1) * 1000)
@@ -136,6 +137,9 @@ def run(args) -> dict:
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens[0]}"}) as c:
                 stats = c.get("/api/stats").json()
                 runs = c.get("/api/progress").json()["runs"]
+            if errors:
+                print(f"{len(errors)} errors, e.g. {errors[:3]}", file=sys.stderr)
+                print((root / "server.log").read_text()[-3000:], file=sys.stderr)
         finally:
             server.terminate()
             server.wait(30)

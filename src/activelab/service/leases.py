@@ -69,8 +69,9 @@ def claim(s: Session, dialect: str, item_idx: int, annotator_id: int, now: datet
 def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | None:
     """Lease the next item to the annotator, or None when nothing is left for them.
 
-    Candidates are read outside the write transaction, which only claims: writers hold the
-    database lock for as short a time as possible."""
+    Candidates are read outside any write transaction; each claim is its own short transaction
+    holding one lease row, so concurrent claims never deadlock (PostgreSQL locks a conflicting
+    row even when the upsert's WHERE refuses it) and writers hold SQLite's lock briefly."""
     with store.read() as s:
         held = _held(s, annotator_id, utcnow())
     if held is not None:
@@ -82,11 +83,11 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | 
                 rows = _candidates(s, annotator_id, utcnow(), from_queue, tried)
             if not rows:
                 break
-            with store.write() as s:
-                now = utcnow()
-                expires = now + timedelta(seconds=lease_seconds)
-                for idx, item_id, score, rank, run_id in rows:
-                    tried.add(idx)
+            for idx, item_id, score, rank, run_id in rows:
+                tried.add(idx)
+                with store.write() as s:
+                    now = utcnow()
+                    expires = now + timedelta(seconds=lease_seconds)
                     if not claim(s, store.dialect, idx, annotator_id, now, expires):
                         continue  # someone else was quicker
                     if current_label_event(s, idx) is not None:  # labeled since we looked
