@@ -39,7 +39,8 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def make_project(root: Path, n_items: int, db: str | None, annotators: int, retrain_every: int):
+def make_project(root: Path, n_items: int, db: str | None, annotators: int, retrain_every: int,
+                 queue_size: int):
     import pandas as pd
 
     from activelab.service import init_project
@@ -57,7 +58,7 @@ def make_project(root: Path, n_items: int, db: str | None, annotators: int, retr
     init_project(root / "project", data=root / "pool.csv", labels="neg,pos", db_url=db)
     store = open_store(Project.open(root / "project"), db)
     try:
-        write_settings(store, {"retrain_every": retrain_every})
+        write_settings(store, {"retrain_every": retrain_every, "queue_size": queue_size})
         tokens = [add_annotator(store, f"bench{i:03d}-{uuid.uuid4().hex[:6]}") for i in range(annotators)]
     finally:
         store.dispose()
@@ -68,7 +69,8 @@ def run(args) -> dict:
     seconds = min(args.seconds, 300)
     with tempfile.TemporaryDirectory(prefix="activelab-load-") as tmp:
         root = Path(tmp)
-        tokens, truth = make_project(root, args.items, args.db, args.annotators, args.retrain_every)
+        tokens, truth = make_project(root, args.items, args.db, args.annotators, args.retrain_every,
+                                     args.queue_size)
         port = free_port()
         cmd = [sys.executable, "-m", "activelab.service", "serve", str(root / "project"),
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
@@ -157,6 +159,7 @@ def run(args) -> dict:
         "label_p50_ms": round(percentile(label_ms, 50), 1),
         "label_p99_ms": round(percentile(label_ms, 99), 1),
         "label_mean_ms": round(statistics.fmean(label_ms), 1) if label_ms else None,
+        "retrain_every": args.retrain_every,
         "retrains": len([r for r in runs if r["status"] == "ok"]),
         "errors": len(errors),
         "cpus": os.cpu_count(),
@@ -169,6 +172,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="at most 300")
     ap.add_argument("--items", type=int, default=5000)
     ap.add_argument("--retrain-every", type=int, default=50)
+    ap.add_argument("--queue-size", type=int, default=100)
     ap.add_argument("--db", default=None, help="postgresql://… (an empty database); default SQLite")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args()
