@@ -14,6 +14,8 @@ so labeling never waits for the model.
 from __future__ import annotations
 
 import random
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,32 +71,62 @@ def claim(s: Session, dialect: str, item_idx: int, annotator_id: int, now: datet
 def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | None:
     """Lease the next item to the annotator, or None when nothing is left for them.
 
-    Candidates are read outside any write transaction; each claim is its own short transaction
-    holding one lease row, so concurrent claims never deadlock (PostgreSQL locks a conflicting
-    row even when the upsert's WHERE refuses it) and writers hold SQLite's lock briefly."""
+    Candidates are read outside any write transaction. Callers in flight at the same time start
+    at different candidates (the k-th concurrent caller at the k-th), so a crowd of annotators
+    does not queue on the top item; a lone annotator always gets the best one. On SQLite (one
+    writer at a time anyway) one short transaction tries the candidates in turn; on PostgreSQL
+    each claim is its own transaction holding one lease row, so concurrent claims never deadlock
+    (PostgreSQL locks a conflicting row even when the upsert's WHERE refuses it)."""
     with store.read() as s:
         held = _held(s, annotator_id, utcnow())
     if held is not None:
         return held
-    for from_queue in (True, False):
-        tried: set[int] = set()
-        while True:
-            with store.read() as s:
-                rows = _candidates(s, annotator_id, utcnow(), from_queue, tried)
-            if not rows:
-                break
-            for idx, item_id, score, rank, run_id in rows:
-                tried.add(idx)
-                with store.write() as s:
-                    now = utcnow()
-                    expires = now + timedelta(seconds=lease_seconds)
-                    if not claim(s, store.dialect, idx, annotator_id, now, expires):
-                        continue  # someone else was quicker
-                    if current_label_event(s, idx) is not None:  # labeled since we looked
-                        s.execute(delete(Lease).where(Lease.item_idx == idx))
-                        continue
-                    return Leased(idx, item_id, expires, score, rank, run_id)
+    with _in_flight(store) as order:
+        for from_queue in (True, False):
+            tried: set[int] = set()
+            while True:
+                with store.read() as s:
+                    rows = _candidates(s, annotator_id, utcnow(), from_queue, tried)
+                if not rows:
+                    break
+                k = order % len(rows)
+                rows = rows[k:] + rows[:k]
+                tried.update(row[0] for row in rows)
+                batches = [rows] if store.dialect == "sqlite" else [[row] for row in rows]
+                for batch in batches:
+                    got = _claim_first(store, batch, annotator_id, lease_seconds)
+                    if got is not None:
+                        return got
     return None
+
+
+def _claim_first(store: Store, rows, annotator_id: int, lease_seconds: int) -> Leased | None:
+    """In one write transaction, claim the first of `rows` that is free and still unlabeled."""
+    with store.write() as s:
+        now = utcnow()
+        expires = now + timedelta(seconds=lease_seconds)
+        for idx, item_id, score, rank, run_id in rows:
+            if not claim(s, store.dialect, idx, annotator_id, now, expires):
+                continue  # someone else was quicker
+            if current_label_event(s, idx) is not None:  # labeled since we looked
+                s.execute(delete(Lease).where(Lease.item_idx == idx))
+                continue
+            return Leased(idx, item_id, expires, score, rank, run_id)
+    return None
+
+
+@contextmanager
+def _in_flight(store: Store):
+    """How many other `lease_next` calls on this store are running now (this process)."""
+    state = store.__dict__.setdefault("_lease_in_flight", {"n": 0, "lock": threading.Lock()})
+    with state["lock"]:
+        order = state["n"]
+        state["n"] += 1
+    try:
+        yield order
+    finally:
+        with state["lock"]:
+            state["n"] -= 1
 
 
 def release(store: Store, annotator_id: int) -> int:
