@@ -16,7 +16,7 @@ _al_services() {
         echo "services: installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq </dev/null
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+        apt-get install -y -qq "${missing[@]}" </dev/null >/dev/null
     fi
 
     local bin
