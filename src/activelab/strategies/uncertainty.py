@@ -9,6 +9,7 @@ Shannon entropy as in Settles & Craven 2008.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import entr
 
 from ._base import ScoreStrategy
 from ._context import PoolContext
@@ -29,11 +30,13 @@ def margin_scores(proba: np.ndarray) -> np.ndarray:
 
 
 def entropy_scores(proba: np.ndarray) -> np.ndarray:
-    """Shannon entropy −Σ_k p_k log p_k (natural log; 0 log 0 = 0)."""
-    p = np.clip(proba, 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log(p), 0.0)
-    return -terms.sum(axis=1)
+    """Shannon entropy −Σ_k p_k log p_k (natural log; 0 log 0 = 0).
+
+    One (n, n_classes) temporary, filled in place by scipy's `entr`.
+    """
+    t = np.clip(proba, 0.0, 1.0)
+    entr(t, out=t)
+    return t.sum(axis=1)
 
 
 @register
