@@ -258,8 +258,8 @@ class Service:
         if leased.rank is None or run is None:
             return "Random pick: the ranked queue is used up; the model is re-ranking."
         if leased.score is None:
-            return (f"Random pick #{leased.rank + 1} ({run.strategy}): no model yet — label a few "
-                    "items of at least two classes first.")
+            return ("Random pick: no model yet — once items of at least two classes are "
+                    "labeled, the strategy ranks the rest.")
         return (f"Chosen by {run.strategy}: score {leased.score:.3f}, rank {leased.rank + 1} in "
                 f"the queue of model #{run.id} (trained on {run.n_labels} labels).")
 

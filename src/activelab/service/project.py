@@ -124,7 +124,7 @@ class Project:
             return [json.loads(line) for line in fh if line.strip()]
 
     def write_items(self, items: list[dict]) -> None:
-        body = "".join(json.dumps(it, sort_keys=True, ensure_ascii=False) + "\n" for it in items)
+        body = "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items)
         write_atomic(self.root / ITEMS_FILE, body.encode("utf-8"))
 
     def load_features(self):
