@@ -41,12 +41,17 @@ def plot_learning_curves(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     cfg = results["config"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    n = len(results["config"]["strategies"])
+    colors = plt.get_cmap("tab20" if n > 10 else "tab10").colors
+    styles = ("-", "--", ":", "-.")
+    fig, axes = plt.subplots(1, 2, figsize=(13 if n > 8 else 12, 4.8))
     for ax, key, title in ((axes[0], "accuracy", "Test accuracy"), (axes[1], "f1", "Macro-F1")):
-        for strategy, labels, values in _curves(results, key):
+        for i, (strategy, labels, values) in enumerate(_curves(results, key)):
             mean, std = values.mean(axis=0), values.std(axis=0)
-            line, = ax.plot(labels, mean, label=f"{strategy} (n={len(values)})", lw=1.8)
-            ax.fill_between(labels, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+            color = colors[i % len(colors)]
+            ax.plot(labels, mean, label=f"{strategy} (n={len(values)})", lw=1.6, color=color,
+                    ls=styles[(i // len(colors)) % len(styles)])
+            ax.fill_between(labels, mean - std, mean + std, color=color, alpha=0.12 if n > 8 else 0.15)
         ax.set_xlabel("labeled examples")
         ax.set_ylabel(title.lower())
         ax.set_title(title)
@@ -54,10 +59,15 @@ def plot_learning_curves(results: dict, path: Path) -> None:
     fulls = [r["full_pool_accuracy"] for r in results["runs"] if "full_pool_accuracy" in r]
     if fulls:
         axes[0].axhline(np.mean(fulls), color="grey", ls="--", lw=1, label="full pool")
-    axes[0].legend(fontsize=8, loc="lower right")
     name = cfg.get("dataset") or Path(cfg.get("data") or "data").name
     fig.suptitle(f"{name} · {cfg['model']} · batch {cfg['batch_size']} · mean ± std over seeds")
-    fig.tight_layout()
+    if n > 6:  # many strategies: one legend beside the panels, never over the curves
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=8, loc="center left", bbox_to_anchor=(0.86, 0.5))
+        fig.tight_layout(rect=(0, 0, 0.86, 1))
+    else:
+        axes[0].legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -68,6 +78,8 @@ def plot_arms(results: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from matplotlib.ticker import MaxNLocator
 
     grouped = defaultdict(list)
     for r in results["runs"]:
@@ -82,7 +94,9 @@ def plot_arms(results: dict, path: Path) -> None:
             for t, a in enumerate(arms):
                 if a is not None:
                     share[names.index(a), t] += 1.0 / len(arm_runs)
-        ax.stackplot(np.arange(n_rounds), share, labels=names, alpha=0.85)
+        # round 0 is the seed set: no arm chose it
+        ax.stackplot(np.arange(1, n_rounds), share[:, 1:], labels=names, alpha=0.85)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("round")
         ax.set_ylabel("share of seeds")
         ax.set_title(f"{strategy}: arm chosen per round")
