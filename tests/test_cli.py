@@ -161,3 +161,31 @@ def test_console_script_exit_code(tmp_path):
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "unknown strategy 'nope'" in proc.stderr
+
+
+def test_ctrl_c_keeps_finished_runs(tmp_path, monkeypatch, capsys):
+    """An interrupt mid-experiment leaves every finished run saved and results.json written;
+    the same command then resumes with only the missing runs."""
+    from activelab.experiments import runner
+
+    real = runner.run_one
+    calls = []
+
+    def interrupted(config, strategy, seed, on_round=None):
+        calls.append((strategy, seed))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(config, strategy, seed, on_round)
+
+    monkeypatch.setattr(runner, "run_one", interrupted)
+    out = tmp_path / "r"
+    code = main(TINY + ["--strategy", "random,margin", "--out", str(out)])
+    assert code == 130
+    assert "finished runs are saved" in capsys.readouterr().err
+    saved = sorted(p.name for p in (out / "runs").glob("*.json"))
+    assert saved == ["random__seed0.json", "random__seed1.json"]
+    assert len(json.loads((out / "results.json").read_text())["runs"]) == 2
+    monkeypatch.setattr(runner, "run_one", real)
+    calls.clear()
+    assert main(TINY + ["--strategy", "random,margin", "--out", str(out)]) == 0
+    assert len(json.loads((out / "results.json").read_text())["runs"]) == 4

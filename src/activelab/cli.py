@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the activelab command needs its extra: pip install 'activelab[cli]'", file=sys.stderr)
         return 2
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # click returns an Exit's code here
     except ActiveLabError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Abort):
             return 130
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
