@@ -378,8 +378,9 @@ def parse_args(argv=None):
     p.add_argument("--rounds", type=int, default=None, help="cap on rounds (default 20 at batch 10, 10 at 50)")
     p.add_argument("--strategies", type=lambda s: s.split(","), default=None,
                    help="activelab names (default: random and the six benchmarked)")
-    p.add_argument("--libs", type=lambda s: s.split(","), default=None,
-                   help="peers whose margin/entropy/coreset run too (default: every importable one)")
+    p.add_argument("--libs", type=lambda s: [x for x in s.split(",") if x and x != "none"], default=None,
+                   help="peers whose margin/entropy/coreset run too (default: every importable one; "
+                        "'none': activelab's strategies only)")
     p.add_argument("--max-minutes", type=float, default=0)
     p.add_argument("--report-only", action="store_true")
     args = p.parse_args(argv)
