@@ -99,7 +99,7 @@ def run_cell(dataset, model_name, batch, strategies, seeds, rounds_cap, out: Pat
     """Run every (strategy, seed) of one cell not saved yet; False when the deadline stopped it."""
     X, y = bench_data.load(dataset, data)
     classes = np.unique(y)
-    runs_dir = out / "labels" / "cells" / cell_name(dataset, model_name, batch) / "runs"
+    runs_dir = out / "labels" / "cells" / cell_name(dataset, model_name, batch) / "seeds"
     n_pool = len(y) - int(np.ceil(TEST_SIZE * len(y)))
     rounds = min(rounds_cap or ROUNDS.get(batch, 10), (n_pool - INITIAL) // batch)
     for seed in seeds:
@@ -143,7 +143,7 @@ def _full_pool_accuracy(dataset, model_name, seed, X_pool, y_pool, X_test, y_tes
 # ---------------------------------------------------------------- analysis
 
 def load_runs(cell_dir: Path) -> list[dict]:
-    runs = [read_json(p) for p in sorted((cell_dir / "runs").glob("*.json"))]
+    runs = [read_json(p) for p in sorted((cell_dir / "seeds").glob("*.json"))]
     return [r for r in runs if r and "error" not in r]
 
 
@@ -239,7 +239,7 @@ def collect(out: Path, args) -> dict:
         if not runs:
             continue
         dataset, model, b = cell_dir.name.rsplit("__", 2)
-        errors = [read_json(p) for p in (cell_dir / "runs").glob("*.json")]
+        errors = [read_json(p) for p in (cell_dir / "seeds").glob("*.json")]
         errors = [e for e in errors if e and "error" in e]
         info = analyse_cell(runs)
         info.update(dataset=dataset, model=model, batch=int(b[1:]),
