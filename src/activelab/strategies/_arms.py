@@ -63,6 +63,20 @@ def resolve_arms(arms, who: str) -> tuple[list[str], list[Strategy]]:
     return names, strategies
 
 
+def learned_state(strategy: Strategy, attr: str, n_arms: int) -> np.ndarray:
+    """A bandit's per-arm learned array `attr` (zeros before the first update), checked against
+    the current number of arms."""
+    value = getattr(strategy, attr, None)
+    if value is None:
+        return np.zeros(n_arms)
+    if value.shape != (n_arms,):
+        raise InvalidInputError(
+            f"{strategy.name}: learned state for {value.shape[0]} arms but has {n_arms} arms; "
+            "clone the strategy after changing its arms."
+        )
+    return value
+
+
 def arm_generators(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
     """`n` independent generators derived from `rng` (so `rng` stays the only randomness source)."""
     return [np.random.default_rng(int(s)) for s in rng.integers(2**63 - 1, size=n)]

@@ -42,6 +42,7 @@ import numpy as np
 from .._errors import InvalidInputError
 from .._validation import take_rows
 from ._arms import (
+    learned_state,
     arm_generators,
     arm_select,
     check_feedback_info,
@@ -180,24 +181,13 @@ class ActiveLearningByLearning(Strategy):
             p_min = 1.0 / n_arms
         return p_min, float(self.delta), int(self.budget)
 
-    def _log_weights(self, n_arms: int) -> np.ndarray:
-        log_w = getattr(self, "log_weights_", None)
-        if log_w is None:
-            return np.zeros(n_arms)
-        if log_w.shape != (n_arms,):
-            raise InvalidInputError(
-                f"{self.name}: learned {log_w.shape[0]} arm weights but has {n_arms} arms; "
-                "clone the strategy after changing its arms."
-            )
-        return log_w
-
     # -- select ---------------------------------------------------------------------------------
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         names, arms = resolve_arms(self.arms, self.name)
         n_arms = len(arms)
         p_min, _, _ = self._exp4p_params(n_arms)
-        log_w = self._log_weights(n_arms)
+        log_w = learned_state(self, "log_weights_", n_arms)
         p = exp4p_probabilities(log_w, p_min)
         cand = ctx.candidate_idx
         uniform = [isinstance(arm, RandomSampling) for arm in arms]
@@ -277,7 +267,7 @@ class ActiveLearningByLearning(Strategy):
         )
 
         p = np.array([info["probabilities"][name] for name in names])
-        log_w = self._log_weights(n_arms)
+        log_w = learned_state(self, "log_weights_", n_arms)
         for advice, q in zip(info["advice"], query_p):
             log_w = exp4p_update(log_w, p, np.asarray(advice), q, reward,
                                  p_min=p_min, delta=delta, horizon=horizon)

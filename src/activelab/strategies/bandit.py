@@ -22,6 +22,7 @@ import numpy as np
 
 from .._errors import InvalidInputError
 from ._arms import (
+    learned_state,
     arm_generators,
     arm_select,
     check_feedback_info,
@@ -86,17 +87,6 @@ class _ArmBandit(Strategy):
     def _check_params(self) -> None:
         pass
 
-    def _state(self, attr: str, n_arms: int) -> np.ndarray:
-        value = getattr(self, attr, None)
-        if value is None:
-            return np.zeros(n_arms)
-        if value.shape != (n_arms,):
-            raise InvalidInputError(
-                f"{self.name}: learned state for {value.shape[0]} arms but has {n_arms} arms; "
-                "clone the strategy after changing its arms."
-            )
-        return value
-
 
 @register
 class UCBBandit(_ArmBandit):
@@ -133,8 +123,8 @@ class UCBBandit(_ArmBandit):
             )
 
     def _choose(self, names, rng):
-        counts = self._state("counts_", len(names))
-        sums = self._state("reward_sums_", len(names))
+        counts = learned_state(self, "counts_", len(names))
+        sums = learned_state(self, "reward_sums_", len(names))
         index = ucb1_index(sums, counts, float(self.exploration))
         unplayed = np.flatnonzero(counts == 0)
         if unplayed.size:  # play every arm once, in the order given
@@ -152,8 +142,8 @@ class UCBBandit(_ArmBandit):
         }
 
     def _learn(self, arm, n_wrong, n_right, n_arms):
-        counts = self._state("counts_", n_arms).copy()
-        sums = self._state("reward_sums_", n_arms).copy()
+        counts = learned_state(self, "counts_", n_arms).copy()
+        sums = learned_state(self, "reward_sums_", n_arms).copy()
         counts[arm] += 1
         sums[arm] += n_wrong / max(n_wrong + n_right, 1)
         self.counts_, self.reward_sums_ = counts, sums
@@ -210,7 +200,7 @@ class ThompsonBandit(_ArmBandit):
         alpha = getattr(self, "alpha_", None)
         if alpha is None:
             return np.full(n_arms, a0), np.full(n_arms, b0)
-        return self._state("alpha_", n_arms), self._state("beta_", n_arms)
+        return learned_state(self, "alpha_", n_arms), learned_state(self, "beta_", n_arms)
 
     def _choose(self, names, rng):
         alpha, beta = self._posterior(len(names))
