@@ -233,18 +233,43 @@ def test_ucb_and_thompson_update_by_hand():
         strat = make_strategy(name, arms=("random", "margin"))
         sel = strat.select(ctx, 5, np.random.default_rng(0))
         labels = y_true[sel.idx]
-        wrong = int((np.asarray(sel.info["predicted"]) != labels).sum())
+        miss = np.asarray(sel.info["predicted"]) != labels
+        arm_of = np.array([["random", "margin"].index(a) for a in sel.info["arms"]])
+        wrong = np.array([(miss & (arm_of == m)).sum() for m in range(2)], dtype=float)
+        chose = np.array([(arm_of == m).sum() for m in range(2)], dtype=float)
         strat.update(Feedback(selection=sel, labels=labels, ctx_after=ctx))
-        m = ["random", "margin"].index(sel.info["arm"])
         if name == "ucb":
-            assert sel.info["arm"] == "random"  # unplayed arms first, in order
-            assert strat.counts_.tolist() == [1, 0] and strat.reward_sums_[m] == wrong / 5
+            assert sel.info["arms"] == ["random"] * 5  # unplayed arms first, in order
+            np.testing.assert_array_equal(strat.counts_, [5, 0])  # one play per label
+            np.testing.assert_array_equal(strat.reward_sums_, wrong)
         else:
-            expect_a, expect_b = np.ones(2), np.ones(2)
-            expect_a[m] += wrong
-            expect_b[m] += 5 - wrong
-            np.testing.assert_array_equal(strat.alpha_, expect_a)
-            np.testing.assert_array_equal(strat.beta_, expect_b)
+            np.testing.assert_array_equal(strat.alpha_, 1 + wrong)
+            np.testing.assert_array_equal(strat.beta_, 1 + chose - wrong)
+
+
+def test_thompson_gives_each_slot_its_own_draw():
+    """With a flat posterior the slots split between arms; with a confident one they all go to the
+    arm whose surprise rate is higher, and every slot still gets a distinct row."""
+    X, y, _ = make_pool(n=80, n_labeled=9, seed=3)
+    ctx = context(X, y)
+    strat = make_strategy("thompson", arms=("random", "margin"))
+    sel = strat.select(ctx, 20, np.random.default_rng(0))
+    assert set(sel.info["arms"]) == {"random", "margin"}
+    assert len(set(sel.idx.tolist())) == 20 and not ctx.labeled[sel.idx].any()
+    strat.alpha_, strat.beta_ = np.array([1.0, 900.0]), np.array([900.0, 1.0])
+    sel = strat.select(ctx, 20, np.random.default_rng(0))
+    assert sel.info["arms"] == ["margin"] * 20
+    margin_only = make_strategy("margin").select(ctx, 20, np.random.default_rng(0))
+    assert sorted(sel.idx.tolist()) == sorted(margin_only.idx.tolist())
+    assert sel.scores is not None  # one arm filled the batch: its scores explain the picks
+
+
+def test_fill_slots_takes_each_arms_best_row_not_taken():
+    from activelab.strategies.bandit import fill_slots
+
+    ranked = {0: np.array([5, 3, 1, 7]), 1: np.array([5, 2, 3, 9])}
+    out = fill_slots(np.array([0, 1, 1, 0]), ranked)
+    np.testing.assert_array_equal(out, [5, 2, 3, 1])
 
 
 def test_ucb1_index():
@@ -256,8 +281,8 @@ def test_ucb1_index():
 
 def test_thompson_discount_forgets_evidence_not_prior():
     strat = make_strategy("thompson", arms=("random", "margin"), prior=(2.0, 3.0), discount=0.5)
-    strat._learn(0, 4, 6, 2)
-    strat._learn(1, 0, 2, 2)
+    strat._learn(np.array([4.0, 0.0]), np.array([6.0, 0.0]))
+    strat._learn(np.array([0.0, 0.0]), np.array([0.0, 2.0]))
     np.testing.assert_allclose(strat.alpha_, [2 + 0.5 * 4, 2 + 0])
     np.testing.assert_allclose(strat.beta_, [3 + 0.5 * 6, 3 + 2])
 

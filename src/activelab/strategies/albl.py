@@ -150,7 +150,7 @@ class ActiveLearningByLearning(Strategy):
     reference = "Hsu & Lin 2015, Active Learning by Learning (AAAI); EXP4.P: Beygelzimer et al. 2011 (AISTATS)"
 
     def __init__(
-        self, arms: Sequence = ("random", "margin", "coreset"), budget: int = 200,
+        self, arms: Sequence = ("random", "margin", "typiclust"), budget: int = 200,
         delta: float = 0.1, p_min: float | None = None,
     ) -> None:
         self.arms = arms

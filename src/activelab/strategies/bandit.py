@@ -1,17 +1,28 @@
 """Multi-armed bandits over base strategies (adaptive): UCB1 and Beta–Bernoulli Thompson sampling.
 
-Each round the bandit picks one arm (a base strategy) and that arm chooses the whole batch.
+UCB1 plays one arm per round and that arm chooses the whole batch. Thompson sampling fills a
+batch of b labels with b independent posterior draws, one per slot (batch Thompson sampling,
+as in Kandasamy et al. 2018): a confident posterior gives every slot to one arm, an uncertain
+one splits the batch, and with b = 1 it is the classic algorithm.
 
-Reward — *surprise*: the share of the new batch that the model of the round, fitted before these
-labels arrived, predicted wrongly. It needs no test labels: the oracle's answers are a held-out
-check of the old model on exactly the rows the arm chose. A batch the model already predicts
-correctly teaches it little; one it gets wrong moves the decision boundary. Limits: it favours
-arms that seek hard rows, so it cannot tell a useful hard row from label noise or an outlier, and
-it shrinks for every arm as the model improves (each arm is compared on the rounds it played).
-For a reward tied to accuracy itself, use `albl` (importance-weighted accuracy).
+Reward — *surprise*: whether the model of the round, fitted before these labels arrived,
+predicted a new label wrongly; each label is credited to the arm that chose it. It needs no test
+labels: the oracle's answers are a held-out check of the old model on exactly the rows the arm
+chose. A row the model already predicts correctly teaches it little; one it gets wrong moves the
+decision boundary. Limits: it favours arms that seek hard rows, so it cannot tell a useful hard
+row from label noise or an outlier, and it shrinks for every arm as the model improves (each arm
+is compared on the rounds it played). For a reward tied to accuracy itself, use `albl`
+(importance-weighted accuracy).
+
+Default arms: margin (the strongest uncertainty baseline in our runs) and TypiClust (typical
+points of uncovered clusters, the exploration strategy built for small budgets, where margin is
+weakest); Thompson sampling adds core-set (coverage of the pool), since splitting slots costs it
+little, while UCB1 must play every arm before it can exploit, so it keeps two. With surprise as
+the reward, ``random`` is rarely worth an arm: its rows are the least surprising. The numbers
+behind this choice are in docs/results/README.md.
 
 Learned state (ending in ``_``) is created by the first `update`; `select` only reads it, so a
-fresh bandit plays its arms in the order given.
+fresh bandit plays its arms in the order given (UCB) or uniformly at random (Thompson).
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from ._arms import (
     arm_generators,
     arm_select,
     check_feedback_info,
+    majority_arm,
     predicted_labels,
     resolve_arms,
 )
@@ -47,45 +59,84 @@ def ucb1_index(
 
 
 class _ArmBandit(Strategy):
-    """One arm per round; the surprise of its batch is the reward."""
+    """Arms fill the batch's slots; each label's surprise is credited to the arm that chose it."""
 
     family = "adaptive"
 
-    def _choose(self, names: list[str], rng: np.random.Generator) -> tuple[int, dict]:
+    def _slot_arms(self, names: list[str], batch_size: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+        """The arm (index into `names`) of each of the batch's `batch_size` slots, and facts
+        for `Selection.info`."""
         raise NotImplementedError
 
-    def _learn(self, arm: int, n_wrong: int, n_right: int, n_arms: int) -> None:
+    def _learn(self, wrong: np.ndarray, right: np.ndarray) -> None:
+        """Fold one round's outcome into the learned state: per arm, how many of the labels it
+        chose the old model got wrong / right (arms that chose nothing have 0 and 0)."""
         raise NotImplementedError
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         names, arms = resolve_arms(self.arms, self.name)
         self._check_params()
         ctx.require_model(self.name)  # the reward compares its predictions with the labels
-        m, extra = self._choose(names, rng)
-        (gen,) = arm_generators(rng, 1)
-        sel = arm_select(arms[m], names[m], ctx, batch_size, gen, self.name)
-        idx = np.asarray(sel.idx, dtype=np.intp)
+        slots, extra = self._slot_arms(names, batch_size, rng)
+        gens = arm_generators(rng, len(arms))
+        played = sorted(set(slots.tolist()))
+        chosen = {m: arm_select(arms[m], names[m], ctx, batch_size, gens[m], self.name)
+                  for m in played}
+        idx = fill_slots(slots, {m: np.asarray(sel.idx, dtype=np.intp) for m, sel in chosen.items()})
+        pick_arms = [names[m] for m in slots]
         info = {
-            "arm": names[m],
-            "arms": [names[m]] * idx.shape[0],
+            "arm": majority_arm(pick_arms, names),
+            "arms": pick_arms,
             "arm_names": names,
             "predicted": predicted_labels(ctx, idx, self.name).tolist(),
             **extra,
         }
-        return Selection(idx=idx, scores=sel.scores, candidate_idx=sel.candidate_idx, info=info)
+        if len(played) == 1:  # the batch is one arm's: keep its scores for "why chosen"
+            sel = chosen[played[0]]
+            return Selection(idx=idx, scores=sel.scores, candidate_idx=sel.candidate_idx, info=info)
+        return Selection(idx=idx, info=info)
 
     def update(self, feedback: Feedback) -> None:
-        """Credit the arm played last round with the surprise of its batch."""
+        """Credit each arm with the surprise of the labels it chose last round."""
         names, _ = resolve_arms(self.arms, self.name)
         self._check_params()
         info = feedback.selection.info
-        check_feedback_info(info, ("arm", "arm_names", "predicted"), names, self.name)
-        predicted = np.asarray(info["predicted"], dtype=np.asarray(feedback.labels).dtype)
-        n_wrong = int((predicted != np.asarray(feedback.labels)).sum())
-        self._learn(names.index(info["arm"]), n_wrong, predicted.shape[0] - n_wrong, len(names))
+        check_feedback_info(info, ("arms", "arm_names", "predicted"), names, self.name)
+        labels = np.asarray(feedback.labels)
+        predicted = np.asarray(info["predicted"], dtype=labels.dtype)
+        if predicted.shape != labels.shape or len(info["arms"]) != labels.shape[0]:
+            raise InvalidInputError(
+                f"{self.name}: the feedback has {labels.shape[0]} labels for a selection of "
+                f"{len(info['arms'])} rows; pass the labels of exactly the selected rows."
+            )
+        arm_of = np.array([names.index(a) for a in info["arms"]], dtype=np.intp)
+        miss = predicted != labels
+        wrong = np.bincount(arm_of[miss], minlength=len(names)).astype(np.float64)
+        right = np.bincount(arm_of[~miss], minlength=len(names)).astype(np.float64)
+        self._learn(wrong, right)
 
     def _check_params(self) -> None:
         pass
+
+
+def fill_slots(slots: np.ndarray, ranked: dict[int, np.ndarray]) -> np.ndarray:
+    """Rows for the batch's slots: slot s takes arm slots[s]'s best row not already taken.
+
+    Each arm ranked `len(slots)` distinct rows, and the other arms take at most
+    `len(slots) − (its own slots)` of them, so every arm always has a row left.
+    """
+    taken: set[int] = set()
+    cursor = dict.fromkeys(ranked, 0)
+    out = np.empty(slots.shape[0], dtype=np.intp)
+    for s, m in enumerate(slots.tolist()):
+        order = ranked[m]
+        while int(order[cursor[m]]) in taken:
+            cursor[m] += 1
+        out[s] = order[cursor[m]]
+        taken.add(int(out[s]))
+        cursor[m] += 1
+    return out
 
 
 @register
@@ -102,16 +153,17 @@ class UCBBandit(_ArmBandit):
     Attributes
     ----------
     counts_ : ndarray of shape (n_arms,)
-        Rounds each arm was played.
+        Labels each arm chose (each label is one play; a batch is that many plays with delayed
+        feedback, so the confidence bonus shrinks with labels, not rounds).
     reward_sums_ : ndarray of shape (n_arms,)
-        Sum of each arm's rewards (share of its batch mispredicted, in [0, 1]).
+        Labels each arm chose that the old model mispredicted (the reward is 0 or 1 per label).
     """
 
     name = "ucb"
     reference = "Auer, Cesa-Bianchi & Fischer 2002, Finite-time Analysis of the Multiarmed Bandit Problem (Machine Learning)"
 
     def __init__(
-        self, arms: Sequence = ("random", "margin", "coreset"), exploration: float = 1.0,
+        self, arms: Sequence = ("margin", "typiclust"), exploration: float = 1.0,
     ) -> None:
         self.arms = arms
         self.exploration = exploration
@@ -122,7 +174,7 @@ class UCBBandit(_ArmBandit):
                 f"{self.name}: exploration must be a number >= 0; got {self.exploration!r}."
             )
 
-    def _choose(self, names, rng):
+    def _slot_arms(self, names, batch_size, rng):
         counts = learned_state(self, "counts_", len(names))
         sums = learned_state(self, "reward_sums_", len(names))
         index = ucb1_index(sums, counts, float(self.exploration))
@@ -134,19 +186,18 @@ class UCBBandit(_ArmBandit):
             m = int(rng.choice(best)) if best.size > 1 else int(best[0])
         with np.errstate(divide="ignore", invalid="ignore"):
             means = np.where(counts > 0, sums / counts, np.nan)
-        return m, {
+        return np.full(batch_size, m, dtype=np.intp), {
             "probabilities": {n: float(k == m) for k, n in enumerate(names)},
             "weights": {n: (None if np.isinf(v) else float(v)) for n, v in zip(names, index)},
             "means": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, means)},
             "counts": {n: int(c) for n, c in zip(names, counts)},
         }
 
-    def _learn(self, arm, n_wrong, n_right, n_arms):
-        counts = learned_state(self, "counts_", n_arms).copy()
-        sums = learned_state(self, "reward_sums_", n_arms).copy()
-        counts[arm] += 1
-        sums[arm] += n_wrong / max(n_wrong + n_right, 1)
-        self.counts_, self.reward_sums_ = counts, sums
+    def _learn(self, wrong, right):
+        """Each label is one play of the arm that chose it, rewarded 1 when it surprised."""
+        n_arms = wrong.shape[0]
+        self.counts_ = learned_state(self, "counts_", n_arms) + wrong + right
+        self.reward_sums_ = learned_state(self, "reward_sums_", n_arms) + wrong
 
 
 @register
@@ -154,7 +205,9 @@ class ThompsonBandit(_ArmBandit):
     """Thompson sampling over base strategies with a Beta posterior on each arm's surprise rate.
 
     Every label is a Bernoulli trial — success when the old model mispredicted it — so arm a's
-    posterior is Beta(α₀ + wrong_a, β₀ + right_a); each round one draw per arm picks the arm.
+    posterior is Beta(α₀ + wrong_a, β₀ + right_a). Each slot of the batch draws once from every
+    arm's posterior and goes to the arm with the highest draw (batch Thompson sampling; Kandasamy
+    et al. 2018, Parallelised Bayesian Optimisation via Thompson Sampling, AISTATS).
 
     Parameters
     ----------
@@ -173,10 +226,10 @@ class ThompsonBandit(_ArmBandit):
     """
 
     name = "thompson"
-    reference = "Thompson 1933 (Biometrika); Chapelle & Li 2011, An Empirical Evaluation of Thompson Sampling (NeurIPS)"
+    reference = "Thompson 1933 (Biometrika); Chapelle & Li 2011, An Empirical Evaluation of Thompson Sampling (NeurIPS); batch: Kandasamy et al. 2018 (AISTATS)"
 
     def __init__(
-        self, arms: Sequence = ("random", "margin", "coreset"), prior: tuple = (1.0, 1.0),
+        self, arms: Sequence = ("margin", "typiclust", "coreset"), prior: tuple = (1.0, 1.0),
         discount: float = 1.0,
     ) -> None:
         self.arms = arms
@@ -202,23 +255,21 @@ class ThompsonBandit(_ArmBandit):
             return np.full(n_arms, a0), np.full(n_arms, b0)
         return learned_state(self, "alpha_", n_arms), learned_state(self, "beta_", n_arms)
 
-    def _choose(self, names, rng):
+    def _slot_arms(self, names, batch_size, rng):
         alpha, beta = self._posterior(len(names))
-        draws = rng.beta(alpha, beta)
-        m = int(np.argmax(draws))
-        return m, {
+        draws = rng.beta(alpha, beta, size=(batch_size, len(names)))
+        slots = draws.argmax(axis=1).astype(np.intp)
+        return slots, {
             "weights": {n: float(v) for n, v in zip(names, alpha / (alpha + beta))},
-            "samples": {n: float(v) for n, v in zip(names, draws)},
+            "probabilities": {n: float(np.mean(slots == k)) for k, n in enumerate(names)},
         }
 
-    def _learn(self, arm, n_wrong, n_right, n_arms):
+    def _learn(self, wrong, right):
         a0, b0 = (float(v) for v in self.prior)
-        alpha, beta = self._posterior(n_arms)
-        # discount the evidence, not the prior
-        alpha = a0 + self.discount * (alpha - a0)
-        beta = b0 + self.discount * (beta - b0)
-        alpha[arm] += n_wrong
-        beta[arm] += n_right
+        alpha, beta = self._posterior(wrong.shape[0])
+        # discount the evidence, not the prior, once per round
+        alpha = a0 + self.discount * (alpha - a0) + wrong
+        beta = b0 + self.discount * (beta - b0) + right
         self.alpha_, self.beta_ = alpha, beta
 
 
