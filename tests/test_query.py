@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
@@ -160,3 +163,21 @@ def test_model_adapter_protocol_plugs_in(pool):
     for name in ("badge", "coreset", "density_weighted"):
         idx = activelab.query(X, y, model=adapter, strategy=name, batch_size=4, random_state=0)
         assert idx.shape == (4,) and (y[idx] == UNLABELED).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(scores=arrays(np.float64, st.integers(1, 60),
+                     elements=st.sampled_from([0.0, 0.5, 1.0]) | st.floats(-5, 5)),
+       data=st.data())
+def test_top_k_matches_a_sort_and_catches_nan_anywhere(scores, data):
+    """top_k against a full sort: the same multiset of values, highest first; a NaN at any
+    position is an error, whatever k is."""
+    n = scores.shape[0]
+    k = data.draw(st.integers(1, n))
+    pos = top_k(scores, k, np.random.default_rng(0))
+    assert len(set(pos.tolist())) == k
+    np.testing.assert_array_equal(scores[pos], np.sort(scores)[::-1][:k])
+    bad = scores.copy()
+    bad[data.draw(st.integers(0, n - 1))] = np.nan
+    with pytest.raises(activelab.InvalidInputError, match="NaN"):
+        top_k(bad, k, np.random.default_rng(0))

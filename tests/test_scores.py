@@ -82,3 +82,46 @@ def test_scores_bounded(raw):
     # a direct, loop-based margin
     direct = [1 - (sorted(r)[-1] - sorted(r)[-2]) for r in p]
     np.testing.assert_allclose(mg, direct, atol=1e-12)
+
+
+def _direct_margin(p):
+    return np.array([1 - (sorted(r)[-1] - sorted(r)[-2]) for r in p.astype(np.float64)])
+
+
+def _direct_entropy(p):
+    return np.array([-sum(float(x) * math.log(float(x)) for x in r if x > 0) for r in p])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    raw=arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(2, 24)),
+               elements=st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0]) | st.floats(0.0, 1.0)),
+    block=st.integers(1, 9),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
+def test_blocked_scores_equal_direct_formulas(raw, block, dtype):
+    """Margin and entropy are computed block by block (column scan up to 16 classes, partition
+    beyond): equal to the loop-based formulas for any block size, with ties, exact zeros and
+    float32 tables."""
+    import activelab.strategies.uncertainty as unc
+
+    p = raw + 1e-12
+    p = (p / p.sum(axis=1, keepdims=True)).astype(dtype)
+    saved = unc._BLOCK_ROWS
+    unc._BLOCK_ROWS = block
+    try:
+        mg, en = margin_scores(p), entropy_scores(p)
+    finally:
+        unc._BLOCK_ROWS = saved
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(mg, _direct_margin(p), atol=tol)
+    np.testing.assert_allclose(en, _direct_entropy(p), atol=tol * 10)
+    assert mg.dtype == en.dtype == np.float64
+
+
+def test_scores_propagate_nan_and_treat_zero_log_zero_as_zero():
+    p = np.array([[0.0, 1.0, 0.0], [np.nan, 0.5, 0.5], [0.5, 0.5, 0.0]])
+    mg, en = margin_scores(p), entropy_scores(p)
+    assert mg[0] == 0.0 and en[0] == 0.0
+    assert np.isnan(mg[1]) and np.isnan(en[1])
+    assert mg[2] == 1.0 and en[2] == pytest.approx(math.log(2))

@@ -97,21 +97,28 @@ class ScoreStrategy(Strategy):
         return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
 
 
+def _check_no_nan(scores: np.ndarray) -> None:
+    if np.isnan(scores).any():
+        raise InvalidInputError(
+            "scores contain NaN; the model produced invalid probabilities for some candidates."
+        )
+
+
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Positions of the k highest scores, highest first; ties at the cut broken at random.
 
     O(n) via argpartition: only the ties at the k-th value are resolved with `rng`.
     """
-    if np.isnan(scores).any():
-        raise InvalidInputError(
-            "scores contain NaN; the model produced invalid probabilities for some candidates."
-        )
     n = scores.shape[0]
     if k >= n:
+        _check_no_nan(scores)
         order = rng.permutation(n)
         return order[np.argsort(-scores[order], kind="stable")]
-    part = np.argpartition(-scores, k - 1)[:k]
-    threshold = scores[part].min()
+    # NumPy orders NaN above every number, so a NaN anywhere lands among the top k
+    part = np.argpartition(scores, n - k)[n - k:]
+    top = scores[part]
+    _check_no_nan(top)
+    threshold = top.min()
     above = np.flatnonzero(scores > threshold)
     ties = np.flatnonzero(scores == threshold)
     chosen_ties = rng.choice(ties, size=k - above.shape[0], replace=False)

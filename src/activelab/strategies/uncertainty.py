@@ -9,7 +9,6 @@ Shannon entropy as in Settles & Craven 2008.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import entr
 
 from ._base import ScoreStrategy
 from ._context import PoolContext
@@ -21,22 +20,73 @@ def least_confidence_scores(proba: np.ndarray) -> np.ndarray:
     return 1.0 - proba.max(axis=1)
 
 
+# Rows per block: a block's temporaries stay in the CPU cache, and memory beyond the (n,) scores
+# stays O(block · n_classes) instead of a full (n, n_classes) copy.
+_BLOCK_ROWS = 16384
+# Up to this many classes, the two largest values are found by a running max over columns
+# (3 vectorized passes per column, no sort); beyond it a per-row partition is cheaper.
+_COLUMN_SCAN_MAX_CLASSES = 16
+
+
+def _blocks(n: int):
+    for start in range(0, n, _BLOCK_ROWS):
+        yield slice(start, min(start + _BLOCK_ROWS, n))
+
+
+def _top_two_gap(block: np.ndarray, out: np.ndarray) -> None:
+    """out ← p_(1) − p_(2) for each row of `block` (0 when the top two are tied)."""
+    n_classes = block.shape[1]
+    if n_classes > _COLUMN_SCAN_MAX_CLASSES:
+        top2 = np.partition(block, n_classes - 2, axis=1)[:, -2:]
+        np.subtract(top2[:, 1], top2[:, 0], out=out)
+        return
+    first = np.maximum(block[:, 0], block[:, 1])
+    second = np.minimum(block[:, 0], block[:, 1])
+    tmp = np.empty_like(first)
+    for j in range(2, n_classes):
+        col = block[:, j]
+        np.minimum(first, col, out=tmp)
+        np.maximum(second, tmp, out=second)
+        np.maximum(first, col, out=first)
+    np.subtract(first, second, out=out)
+
+
 def margin_scores(proba: np.ndarray) -> np.ndarray:
-    """1 − (p_(1) − p_(2)): a small gap between the two most likely classes scores high."""
-    if proba.shape[1] < 2:
-        return np.zeros(proba.shape[0])
-    top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
-    return 1.0 - (top2[:, 1] - top2[:, 0])
+    """1 − (p_(1) − p_(2)): a small gap between the two most likely classes scores high.
+
+    Computed block by block (no (n, n_classes) temporary): exact, NaN propagates.
+    """
+    n, n_classes = proba.shape
+    if n_classes < 2:
+        return np.zeros(n)
+    out = np.empty(n)
+    for rows in _blocks(n):
+        _top_two_gap(proba[rows], out[rows])
+    np.subtract(1.0, out, out=out)
+    return out
 
 
 def entropy_scores(proba: np.ndarray) -> np.ndarray:
     """Shannon entropy −Σ_k p_k log p_k (natural log; 0 log 0 = 0).
 
-    One (n, n_classes) temporary, filled in place by scipy's `entr`.
+    Block by block: log of the block clipped to [tiny, 1] (so 0 log 0 = 0 without a warning),
+    times the block, summed over classes by a matrix–vector product.
     """
-    t = np.clip(proba, 0.0, 1.0)
-    entr(t, out=t)
-    return t.sum(axis=1)
+    n, n_classes = proba.shape
+    dtype = np.result_type(proba.dtype, np.float32)
+    tiny = np.finfo(dtype).tiny
+    ones = np.ones(n_classes, dtype=dtype)
+    buf = np.empty((min(n, _BLOCK_ROWS), n_classes), dtype=dtype)
+    out = np.empty(n)
+    for rows in _blocks(n):
+        block = proba[rows]
+        tmp = buf[: block.shape[0]]
+        np.clip(block, tiny, 1.0, out=tmp)
+        np.log(tmp, out=tmp)
+        np.multiply(tmp, block, out=tmp)
+        out[rows] = tmp @ ones
+    np.negative(out, out=out)
+    return out
 
 
 @register
