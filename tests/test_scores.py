@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import activelab
+from activelab.strategies import top_k
 from activelab.strategies.committee import kl_to_consensus_scores, vote_entropy_scores
 from activelab.strategies.uncertainty import entropy_scores, least_confidence_scores, margin_scores
 
@@ -125,3 +127,71 @@ def test_scores_propagate_nan_and_treat_zero_log_zero_as_zero():
     assert mg[0] == 0.0 and en[0] == 0.0
     assert np.isnan(mg[1]) and np.isnan(en[1])
     assert mg[2] == 1.0 and en[2] == pytest.approx(math.log(2))
+
+
+def _tables():
+    """Probability tables with exact ties (repeated rows), one-hot and near-uniform rows."""
+    return arrays(np.float64, st.tuples(st.integers(8, 60), st.integers(2, 20)),
+                  elements=st.sampled_from([0.0, 1e-300, 1e-30, 0.1, 0.5, 1.0]) | st.floats(0.0, 1.0))
+
+
+@settings(max_examples=120, deadline=None)
+@given(raw=_tables(), data=st.data())
+def test_entropy_top_k_picks_exactly_what_float64_picks(raw, data):
+    """The float32-first top-k (refined in float64 near the cut) returns the same positions, in
+    the same order, with the same tie-breaking, as top_k over the float64 entropies; its scores
+    are exact on the refined rows and within the stated bound elsewhere."""
+    import activelab.strategies.uncertainty as unc
+    from activelab.strategies.uncertainty import entropy_float32_error, entropy_top_k
+
+    p = raw + data.draw(st.sampled_from([0.0, 1e-12]))
+    rows = p.sum(axis=1, keepdims=True)
+    p = np.where(rows > 0, p / np.where(rows > 0, rows, 1), 1.0 / p.shape[1])
+    dup = data.draw(st.integers(0, p.shape[0] - 1))
+    p[: p.shape[0] // 3] = p[dup]  # a block of exact ties
+    k = data.draw(st.integers(1, p.shape[0] - 1))
+    seed = data.draw(st.integers(0, 2**16))
+    exact = entropy_scores(p)
+    saved = unc._BLOCK_ROWS
+    unc._BLOCK_ROWS = 2  # pools of 8+ rows take the float32 path
+    try:
+        pos, scores = entropy_top_k(p, k, np.random.default_rng(seed))
+    finally:
+        unc._BLOCK_ROWS = saved
+    np.testing.assert_array_equal(pos, top_k(exact, k, np.random.default_rng(seed)))
+    np.testing.assert_array_equal(scores[pos], exact[pos])
+    bound = entropy_float32_error(p.shape[1], float(exact.max()) + 1e-3)
+    assert np.abs(scores - exact).max() <= bound
+
+
+@settings(max_examples=80, deadline=None)
+@given(raw=_tables())
+def test_float32_entropy_within_its_error_bound(raw):
+    from activelab.strategies.uncertainty import entropy_float32_error
+
+    p = raw + 1e-15
+    p = p / p.sum(axis=1, keepdims=True)
+    exact = entropy_scores(p)
+    approx = entropy_scores(p, dtype=np.float32)
+    bound = entropy_float32_error(p.shape[1], float(exact.max()))
+    assert np.abs(approx - exact).max() <= bound / 4  # the bound carries a 4x margin
+
+
+def test_entropy_top_k_falls_back_on_tables_that_are_not_probabilities():
+    import activelab.strategies.uncertainty as unc
+    from activelab.strategies.uncertainty import entropy_top_k
+
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(4), size=40)
+    bad = p.copy()
+    bad[3, 0] = -0.2  # not a probability: entropy is computed, but never in float32
+    unc._BLOCK_ROWS, saved = 2, unc._BLOCK_ROWS
+    try:
+        pos, scores = entropy_top_k(bad, 5, np.random.default_rng(1))
+        np.testing.assert_array_equal(scores, entropy_scores(bad))
+        nan = p.copy()
+        nan[7, 1] = np.nan
+        with pytest.raises(activelab.InvalidInputError, match="NaN"):
+            entropy_top_k(nan, 5, np.random.default_rng(1))
+    finally:
+        unc._BLOCK_ROWS = saved

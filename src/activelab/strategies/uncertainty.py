@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ScoreStrategy
+from ._base import ScoreStrategy, Selection, top_k
 from ._context import PoolContext
 from ._registry import register
 
@@ -66,27 +66,93 @@ def margin_scores(proba: np.ndarray) -> np.ndarray:
     return out
 
 
-def entropy_scores(proba: np.ndarray) -> np.ndarray:
-    """Shannon entropy −Σ_k p_k log p_k (natural log; 0 log 0 = 0).
+def entropy_scores(proba: np.ndarray, *, dtype=None) -> np.ndarray:
+    """Shannon entropy −Σ_k p_k log p_k (natural log; 0 log 0 = 0), as float64.
 
     Block by block: log of the block clipped to [tiny, 1] (so 0 log 0 = 0 without a warning),
-    times the block, summed over classes by a matrix–vector product.
+    times the block, summed over classes in the same order for every row (so equal rows get
+    bit-equal entropies, whatever block they fall in). `dtype` is the working precision
+    (default: float64, or float32 for a float32 table); float32 is about twice as fast and
+    accurate to `entropy_float32_error` on probability tables.
+    """
+    return _entropy(proba, dtype)[0]
+
+
+def _entropy(proba: np.ndarray, dtype=None) -> tuple[np.ndarray, float]:
+    """(entropies as float64, the smallest value of `proba`).
+
+    In the table's own precision the log is multiplied by the raw block; in a lower precision
+    the block is cast and clipped in one pass and the log multiplied by the clipped values
+    (which moves a term by at most 2e-36: p below float32's tiny, or p > 1 whose log is 0).
     """
     n, n_classes = proba.shape
-    dtype = np.result_type(proba.dtype, np.float32)
+    native = np.result_type(proba.dtype, np.float32)
+    dtype = native if dtype is None else np.dtype(dtype)
     tiny = np.finfo(dtype).tiny
-    ones = np.ones(n_classes, dtype=dtype)
-    buf = np.empty((min(n, _BLOCK_ROWS), n_classes), dtype=dtype)
+    clipped = np.empty((min(n, _BLOCK_ROWS), n_classes), dtype=dtype)
+    logs = np.empty_like(clipped)
     out = np.empty(n)
+    lowest = np.inf
     for rows in _blocks(n):
         block = proba[rows]
-        tmp = buf[: block.shape[0]]
-        np.clip(block, tiny, 1.0, out=tmp)
-        np.log(tmp, out=tmp)
-        np.multiply(tmp, block, out=tmp)
-        out[rows] = tmp @ ones
+        c, lg = clipped[: block.shape[0]], logs[: block.shape[0]]
+        np.clip(block, tiny, 1.0, out=c, casting="same_kind")
+        np.log(c, out=lg)
+        np.multiply(lg, block if dtype == native else c, out=lg, casting="same_kind")
+        _row_sums(lg, out[rows])
+        if dtype != native:
+            lowest = min(lowest, float(block.min()))
     np.negative(out, out=out)
-    return out
+    return out, lowest
+
+
+def entropy_float32_error(n_classes: int, max_entropy: float) -> float:
+    """A bound on |entropy in float32 − entropy in float64| for rows of values in [0, 1] with
+    entropy at most `max_entropy`.
+
+    With unit roundoff u = 2⁻²⁴: rounding p costs u·(|p log p| + p) per term, the float32 log
+    at most 4 ulp, the product u, and the K-term sum K·u·Σ|p log p|; so the error is at most
+    u·((K + 6)·H + Σp) with Σp ≤ K. We return 4× that, plus 1e-30 for the terms of values
+    below float32's normal range (each under 2e-36).
+    """
+    u = 2.0**-24
+    return 4.0 * u * ((n_classes + 6) * max_entropy + n_classes) + 1e-30
+
+
+def entropy_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`top_k(entropy_scores(proba), k, rng)` with most of the work in float32.
+
+    Every row's entropy is first computed in float32; rows that could reach the top k (within
+    twice `entropy_float32_error` of the k-th float32 value) are recomputed in float64, so the
+    chosen rows, their order and the tie-breaking are those of the float64 scores. Returns
+    (positions, scores): the scores are exact for the recomputed rows and within the bound for
+    the others. Float64 throughout for small or float32 tables, and for tables with NaN or
+    negative values.
+    """
+    n, n_classes = proba.shape
+    if proba.dtype != np.float64 or k >= n or n < 4 * _BLOCK_ROWS:
+        scores = entropy_scores(proba)
+        return top_k(scores, k, rng), scores
+    approx, lowest = _entropy(proba, np.float32)
+    kth = np.partition(approx, n - k)[n - k]
+    if not (lowest >= 0.0 and np.isfinite(kth)) or np.isnan(approx).any():
+        scores = entropy_scores(proba)
+        return top_k(scores, k, rng), scores
+    eps = entropy_float32_error(n_classes, float(approx.max()) + 1e-3)
+    near = np.flatnonzero(approx >= kth - 2.0 * eps)
+    approx[near] = entropy_scores(proba[near])
+    return top_k(approx, k, rng), approx
+
+
+def _row_sums(block: np.ndarray, out: np.ndarray) -> None:
+    """out ← Σ_k block[:, k], one fixed order per row (BLAS products may group rows differently)."""
+    if block.shape[1] > _COLUMN_SCAN_MAX_CLASSES:
+        np.sum(block, axis=1, out=out)
+        return
+    acc = block[:, 0].copy()  # in the block's precision (float32 on the fast path)
+    for j in range(1, block.shape[1]):
+        acc += block[:, j]
+    out[...] = acc
 
 
 @register
@@ -123,3 +189,9 @@ class EntropySampling(ScoreStrategy):
 
     def scores(self, ctx: PoolContext) -> np.ndarray:
         return entropy_scores(ctx.proba(self.name))
+
+    def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        """The `batch_size` most uncertain candidates; see `entropy_top_k` for the precision."""
+        cand = ctx.candidate_idx
+        pos, scores = entropy_top_k(ctx.proba(self.name), batch_size, rng)
+        return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
