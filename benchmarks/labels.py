@@ -259,6 +259,18 @@ def collect(out: Path, args) -> dict:
             o["worse"] += e.get("vs_random") == "worse"
     for o in overall.values():
         o["mean_rank"] = float(np.mean(o.pop("ranks")))
+    # the same, ranked among activelab's own strategies (a peer that ties with activelab's same
+    # algorithm would otherwise share its rank, and peers did not run in every cell)
+    own = {}
+    for info in cells.values():
+        mine = {s: e["auc_mean"] for s, e in info["summary"].items() if ":" not in s}
+        for s, r in _ranks(mine).items():
+            o = own.setdefault(s, {"ranks": [], "cells": 0})
+            o["ranks"].append(r)
+            o["cells"] += 1
+    for s, o in own.items():
+        o["mean_rank"] = float(np.mean(o.pop("ranks")))
+        o["better"], o["worse"] = overall[s]["better"], overall[s]["worse"]
     libs = sorted({s.split(":")[0] for info in cells.values() for s in info["strategies"] if ":" in s})
     return {"suite": "labels", "quick": bool(args.quick), "machine": machine(),
             "versions": versions(["activelab", *libs, "numpy", "scikit-learn"]),
@@ -267,7 +279,7 @@ def collect(out: Path, args) -> dict:
                          "target": "95 % of the full-pool accuracy (seed-averaged)",
                          "significance": "paired t-test over seeds on AUC, p < 0.05"},
             "datasets": {d: bench_data.describe(d) for d in sorted({i["dataset"] for i in cells.values()})},
-            "cells": cells, "overall": overall}
+            "cells": cells, "overall": overall, "overall_activelab": own}
 
 
 def _order(s: str):
@@ -297,6 +309,13 @@ def render_markdown(res: dict) -> str:
              "", "## Overall", "", "| strategy | mean rank (1 = best AUC) | cells | better than random | worse than random |",
              "|---|---|---|---|---|"]
     for s, o in sorted(res["overall"].items(), key=lambda kv: kv[1]["mean_rank"]):
+        lines.append(f"| {s} | {o['mean_rank']:.2f} | {o['cells']} | {o['better']} | {o['worse']} |")
+    lines += ["", "## Overall, among activelab's strategies only", "",
+              "Ranks recomputed within each cell over activelab's own strategies (every cell has "
+              "all of them), so cells with and without peers weigh the same.", "",
+              "| strategy | mean rank | cells | better than random | worse than random |",
+              "|---|---|---|---|---|"]
+    for s, o in sorted(res.get("overall_activelab", {}).items(), key=lambda kv: kv[1]["mean_rank"]):
         lines.append(f"| {s} | {o['mean_rank']:.2f} | {o['cells']} | {o['better']} | {o['worse']} |")
     lines += ["", "## Cross-check: peer vs activelab on the same algorithm", "",
               "Paired AUC difference (peer − activelab) over seeds; agree = not significant at 5 %; "

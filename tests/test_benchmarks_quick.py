@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from scipy.stats import rankdata
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
@@ -85,4 +86,8 @@ def test_labels_quick_writes_wellformed_results(outputs):
     for c in cell["cross_check"]:
         assert c["activelab"] in summary and c["peer"] in summary
     assert set(res["overall"]) == set(summary)
+    own = res["overall_activelab"]
+    assert set(own) == {s for s in summary if ":" not in s}
+    plain = rankdata([-summary[s]["auc_mean"] for s in own])  # one cell: the plain ranks
+    assert sorted(o["mean_rank"] for o in own.values()) == sorted(plain.tolist())
     assert (outputs / "labels.md").read_text().startswith("# Label efficiency")
