@@ -11,6 +11,7 @@ to keep 10-seed runs of every strategy tractable on a small machine; labels are 
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +96,9 @@ def load(name: str, cache: Path) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
     if name not in SMALL:
         cache.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cache / f"{name}.npz", X=X, y=y)
+        tmp = cache / f".{name}.{os.getpid()}.npz"  # atomic: a concurrent run never reads half a file
+        np.savez_compressed(tmp, X=X, y=y)
+        os.replace(tmp, cache / f"{name}.npz")
     return X, y.astype(np.int64)
 
 
