@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 
 import activelab
 from activelab import BatchSizeError, ColdStartError, InvalidInputError
+from activelab.strategies import Selection, Strategy
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,33 @@ def test_margin_beats_random_on_average(iris_split):
         r = _sim(iris_split, strategy="random", random_state=seed, initial=6, rounds=6)
         gap.append(learning_curve_auc(m.labels, m.accuracy) - learning_curve_auc(r.labels, r.accuracy))
     assert np.mean(gap) > -0.02
+
+
+class _Recorder(Strategy):
+    """An adaptive stand-in that records which context objects it sees (class-level: simulate
+    clones the strategy)."""
+
+    name = "recorder"
+    family = "adaptive"
+    needs_model = True
+    selected_in: list = []
+    learned_from: list = []
+
+    def select(self, ctx, batch_size, rng):
+        type(self).selected_in.append(ctx)
+        return Selection(idx=ctx.candidate_idx[:batch_size])
+
+    def update(self, feedback):
+        type(self).learned_from.append(feedback.ctx_after)
+
+
+def test_adaptive_strategy_learns_from_the_context_it_selects_from_next(iris_split):
+    """After a round, the context handed to `update` (model refitted with the new labels) is the
+    one the next `select` gets: the pool is validated and predicted once per round."""
+    _Recorder.selected_in, _Recorder.learned_from = [], []
+    r = _sim(iris_split, strategy=_Recorder())
+    assert len(r.selected) == 5
+    sel, learned = _Recorder.selected_in, _Recorder.learned_from
+    assert len(sel) == len(learned) == 4
+    assert all(a is b for a, b in zip(learned[:-1], sel[1:]))
+    assert all(a.labeled.sum() + 5 == b.labeled.sum() for a, b in zip(sel, learned))

@@ -100,20 +100,28 @@ def simulate(
     _record(result, X_test, y_test, fitted, y_obs, classes, fit_s, 0.0, init_idx, {})
     if on_round:
         on_round(0, result)
+    adaptive = type(strat).update is not Strategy.update
+    ctx, carried_s = None, 0.0
     for r in range(1, rounds + 1):
         t0 = time.perf_counter()
-        ctx = build_context(X, y_obs, strategy=strat, model=estimator, fitted=fitted,
-                            classes=classes, embedding=embedding,
-                            random_state=int(rng.integers(2**31 - 1)))
+        if ctx is None:
+            ctx = build_context(X, y_obs, strategy=strat, model=estimator, fitted=fitted,
+                                classes=classes, embedding=embedding,
+                                random_state=int(rng.integers(2**31 - 1)))
         sel = select_checked(strat, ctx, batch_size, rng)
-        select_s = time.perf_counter() - t0
+        select_s = carried_s + time.perf_counter() - t0
         y_obs[sel.idx] = y_true[sel.idx]  # the oracle answers
         fitted, fit_s = _fit(estimator, X, y_obs, classes, seed)
-        if type(strat).update is not Strategy.update:
-            ctx_after = build_context(X, y_obs, strategy=strat, model=estimator, fitted=fitted,
-                                      classes=classes, embedding=embedding,
-                                      random_state=int(rng.integers(2**31 - 1)))
-            strat.update(Feedback(selection=sel, labels=y_true[sel.idx], ctx_after=ctx_after))
+        ctx, carried_s = None, 0.0
+        if adaptive:
+            # the context the strategy learns from is the next round's: built (and its model's
+            # probabilities computed) once, and its cost counted in the next round's selection
+            t1 = time.perf_counter()
+            ctx = build_context(X, y_obs, strategy=strat, model=estimator, fitted=fitted,
+                                classes=classes, embedding=embedding,
+                                random_state=int(rng.integers(2**31 - 1)))
+            strat.update(Feedback(selection=sel, labels=y_true[sel.idx], ctx_after=ctx))
+            carried_s = time.perf_counter() - t1
         _record(result, X_test, y_test, fitted, y_obs, classes, fit_s, select_s, sel.idx, sel.info)
         if on_round:
             on_round(r, result)
