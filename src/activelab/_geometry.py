@@ -32,7 +32,8 @@ def min_sq_dist(
         Rows of X to use; they are gathered one chunk at a time, so ``X[rows]`` is never copied
         whole.
     chunk_bytes : int
-        Memory budget of one (rows of X) × (rows of Y) block.
+        Memory budget of one (rows of X) × (rows of Y) block. Small problems use less: an eighth
+        of the whole distance matrix, at least 1 MiB, so peak memory shrinks with the problem.
 
     Returns
     -------
@@ -44,6 +45,7 @@ def min_sq_dist(
     if m == 0:
         raise ValueError("min_sq_dist needs at least one row in Y")
     itemsize = X.dtype.itemsize
+    chunk_bytes = min(chunk_bytes, max(2**20, n * m * itemsize // 8))
     y_step = max(1, min(m, chunk_bytes // (itemsize * 256)))
     x_step = max(1, chunk_bytes // (itemsize * max(y_step, X.shape[1] + 1)))
     # Fold ||y||² into the product: [x, 1] · [−2y, ||y||²] = ||y||² − 2x·y, so each block is one
