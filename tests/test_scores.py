@@ -195,3 +195,48 @@ def test_entropy_top_k_falls_back_on_tables_that_are_not_probabilities():
             entropy_top_k(nan, 5, np.random.default_rng(1))
     finally:
         unc._BLOCK_ROWS = saved
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=_tables(), data=st.data())
+def test_margin_top_k_picks_exactly_what_float64_picks(raw, data):
+    """Float32 margins refined near the cut: same positions, order and ties as top_k over the
+    float64 margins, for probability tables and for arbitrary real tables (the bound scales with
+    the largest |p_(1)|)."""
+    import activelab.strategies.uncertainty as unc
+    from activelab.strategies.uncertainty import margin_float32_error, margin_top_k
+
+    p = raw + data.draw(st.sampled_from([0.0, 1e-12]))
+    if data.draw(st.booleans()):
+        rows = p.sum(axis=1, keepdims=True)
+        p = np.where(rows > 0, p / np.where(rows > 0, rows, 1), 1.0 / p.shape[1])
+    else:  # not probabilities: scaled and shifted, negative values included
+        p = p * data.draw(st.sampled_from([1.0, 37.0, 1e5])) - data.draw(st.sampled_from([0.0, 0.5]))
+    p[: p.shape[0] // 3] = p[data.draw(st.integers(0, p.shape[0] - 1))]  # exact ties
+    k = data.draw(st.integers(1, p.shape[0] - 1))
+    seed = data.draw(st.integers(0, 2**16))
+    exact = margin_scores(p)
+    saved = unc._BLOCK_ROWS
+    unc._BLOCK_ROWS = 2
+    try:
+        pos, scores = margin_top_k(p, k, np.random.default_rng(seed))
+    finally:
+        unc._BLOCK_ROWS = saved
+    np.testing.assert_array_equal(pos, top_k(exact, k, np.random.default_rng(seed)))
+    np.testing.assert_array_equal(scores[pos], exact[pos])
+    top = np.max(np.abs(np.sort(p, axis=1)[:, -1]))
+    assert np.abs(scores - exact).max() <= margin_float32_error(top, float((1 - exact).max()))
+
+
+def test_margin_top_k_falls_back_on_nan():
+    import activelab.strategies.uncertainty as unc
+    from activelab.strategies.uncertainty import margin_top_k
+
+    p = np.random.default_rng(0).dirichlet(np.ones(3), size=30)
+    p[4, 2] = np.nan
+    unc._BLOCK_ROWS, saved = 2, unc._BLOCK_ROWS
+    try:
+        with pytest.raises(activelab.InvalidInputError, match="NaN"):
+            margin_top_k(p, 3, np.random.default_rng(0))
+    finally:
+        unc._BLOCK_ROWS = saved

@@ -33,13 +33,13 @@ def _blocks(n: int):
         yield slice(start, min(start + _BLOCK_ROWS, n))
 
 
-def _top_two_gap(block: np.ndarray, out: np.ndarray) -> None:
-    """out ← p_(1) − p_(2) for each row of `block` (0 when the top two are tied)."""
+def _top_two_gap(block: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out ← p_(1) − p_(2) for each row of `block` (0 when the top two are tied); returns p_(1)."""
     n_classes = block.shape[1]
     if n_classes > _COLUMN_SCAN_MAX_CLASSES:
         top2 = np.partition(block, n_classes - 2, axis=1)[:, -2:]
         np.subtract(top2[:, 1], top2[:, 0], out=out)
-        return
+        return top2[:, 1]
     first = np.maximum(block[:, 0], block[:, 1])
     second = np.minimum(block[:, 0], block[:, 1])
     tmp = np.empty_like(first)
@@ -49,6 +49,7 @@ def _top_two_gap(block: np.ndarray, out: np.ndarray) -> None:
         np.maximum(second, tmp, out=second)
         np.maximum(first, col, out=first)
     np.subtract(first, second, out=out)
+    return first
 
 
 def margin_scores(proba: np.ndarray) -> np.ndarray:
@@ -64,6 +65,55 @@ def margin_scores(proba: np.ndarray) -> np.ndarray:
         _top_two_gap(proba[rows], out[rows])
     np.subtract(1.0, out, out=out)
     return out
+
+
+def margin_float32_error(max_abs_top: float, max_gap: float) -> float:
+    """A bound on |margin in float32 − margin in float64| given max |p_(1)| and max p_(1) − p_(2).
+
+    Rounding to float32 is monotonic, so the top two of the rounded row are the rounded top two;
+    each costs u·|p| (u = 2⁻²⁴) and their difference u·(gap + rounding), and |p_(2)| ≤
+    |p_(1)| + gap. So the error is at most 2.01·u·(2·max|p_(1)| + max gap); we return 4× that.
+    """
+    return 4.0 * 2.01 * 2.0**-24 * (2.0 * max_abs_top + max_gap) + 1e-30
+
+
+def margin_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`top_k(margin_scores(proba), k, rng)` with most of the work in float32.
+
+    As `entropy_top_k`: float32 margins for every row, float64 for the rows within twice
+    `margin_float32_error` of the k-th value, so picks, order and tie-breaking are the float64
+    ones. Returns (positions, scores), scores exact on the recomputed rows and within the bound
+    elsewhere. Float64 throughout for small or float32 tables and for tables holding NaN.
+    """
+    n, n_classes = proba.shape
+    if proba.dtype != np.float64 or k >= n or n < 4 * _BLOCK_ROWS or n_classes < 2:
+        scores = margin_scores(proba)
+        return top_k(scores, k, rng), scores
+    gap = np.empty(n)
+    cast = np.empty((_BLOCK_ROWS, n_classes), dtype=np.float32)
+    top_hi, top_lo = -np.inf, np.inf
+    for rows in _blocks(n):
+        c = cast[: rows.stop - rows.start]
+        c[...] = proba[rows]
+        first = _top_two_gap(c, gap[rows])
+        top_hi, top_lo = max(top_hi, float(first.max())), min(top_lo, float(first.min()))
+    if not (np.isfinite(top_hi) and np.isfinite(top_lo)) or np.isnan(gap).any():
+        scores = margin_scores(proba)
+        return top_k(scores, k, rng), scores
+    eps = margin_float32_error(max(abs(top_hi), abs(top_lo)), float(gap.max()))
+    np.subtract(1.0, gap, out=gap)
+    return _refined_top_k(gap, eps, margin_scores, proba, k, rng)
+
+
+def _refined_top_k(approx, eps, exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Top k of scores known to within `eps`: every row within 2·eps of the k-th approximate
+    score is recomputed with `exact`, which makes the top k, its order and its ties exact (a row
+    left approximate is below the k-th exact score by more than eps)."""
+    n = approx.shape[0]
+    kth = np.partition(approx, n - k)[n - k]
+    near = np.flatnonzero(approx >= kth - 2.0 * eps)
+    approx[near] = exact(proba[near])
+    return top_k(approx, k, rng), approx
 
 
 def entropy_scores(proba: np.ndarray, *, dtype=None) -> np.ndarray:
@@ -134,14 +184,11 @@ def entropy_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[
         scores = entropy_scores(proba)
         return top_k(scores, k, rng), scores
     approx, lowest = _entropy(proba, np.float32)
-    kth = np.partition(approx, n - k)[n - k]
-    if not (lowest >= 0.0 and np.isfinite(kth)) or np.isnan(approx).any():
+    if not lowest >= 0.0 or not np.isfinite(approx).all():
         scores = entropy_scores(proba)
         return top_k(scores, k, rng), scores
     eps = entropy_float32_error(n_classes, float(approx.max()) + 1e-3)
-    near = np.flatnonzero(approx >= kth - 2.0 * eps)
-    approx[near] = entropy_scores(proba[near])
-    return top_k(approx, k, rng), approx
+    return _refined_top_k(approx, eps, entropy_scores, proba, k, rng)
 
 
 def _row_sums(block: np.ndarray, out: np.ndarray) -> None:
@@ -177,6 +224,12 @@ class MarginSampling(ScoreStrategy):
 
     def scores(self, ctx: PoolContext) -> np.ndarray:
         return margin_scores(ctx.proba(self.name))
+
+    def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        """The `batch_size` smallest margins; see `margin_top_k` for the precision."""
+        cand = ctx.candidate_idx
+        pos, scores = margin_top_k(ctx.proba(self.name), batch_size, rng)
+        return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
 
 
 @register
