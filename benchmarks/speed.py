@@ -378,6 +378,25 @@ def verdicts(cells) -> list[dict]:
     return out
 
 
+def _repeats_text(cells) -> str:
+    """The run counts behind the medians, e.g. '3–7 runs' (cells may come from several runs)."""
+    counts = sorted({len(c["seconds"]) for c in cells if c.get("seconds")})
+    if not counts:
+        return "no runs"
+    return f"{counts[0]} runs" if len(counts) == 1 else f"{counts[0]}–{counts[-1]} runs"
+
+
+def _limits_text(cells) -> str:
+    """The limits the DNF cells actually hit (each cell keeps the one of the run that measured it)."""
+    import re
+
+    hit = sorted({int(m.group(1)) for c in cells if c.get("status") == "timeout"
+                  for m in [re.search(r"in (\d+) s", c.get("error", ""))] if m})
+    if not hit:
+        return "that of the run that measured it (no cell hit it)"
+    return "that of the run that measured it (DNF cells hit " + ", ".join(f"{h} s" for h in hit) + ")"
+
+
 def render_markdown(res: dict) -> str:
     cells = res["cells"]
     by = {(c["lib"], c["strategy"], c["n"], c["d"], c["batch"]): c for c in cells}
@@ -389,7 +408,7 @@ def render_markdown(res: dict) -> str:
         f"Machine: {m.get('cpus')} CPUs, {m.get('memory_gib')} GiB, load average at report "
         f"{m.get('load_average')}, Python {m.get('python')}, NumPy {m.get('numpy')}; "
         f"{res['settings']['n_labeled']} labeled rows, {res['settings']['n_classes']} classes, "
-        f"median of up to {res['settings']['repeats']} runs, limit {res['settings']['timeout_s']:.0f} s "
+        f"median of {_repeats_text(res['cells'])} per cell, time limit {_limits_text(res['cells'])} "
         f"and {res['settings']['mem_limit_gib']:.0f} GiB extra memory per cell, BLAS threads per "
         f"worker: {res['settings'].get('threads') or os.environ.get('OPENBLAS_NUM_THREADS', 'default')}. Versions: "
         + ", ".join(f"{k} {v}" for k, v in res["versions"].items() if v) + ".",
