@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -14,6 +15,19 @@ import activelab
 from activelab.strategies import top_k
 from activelab.strategies.committee import kl_to_consensus_scores, vote_entropy_scores
 from activelab.strategies.uncertainty import entropy_scores, least_confidence_scores, margin_scores
+
+@contextmanager
+def block_rows(n: int):
+    """Blocks of `n` rows in the uncertainty scores, so tiny tables cross block boundaries and
+    (from 4·n rows) take the float32 paths."""
+    import activelab.strategies.uncertainty as unc
+
+    saved, unc._BLOCK_ROWS = unc._BLOCK_ROWS, n
+    try:
+        yield
+    finally:
+        unc._BLOCK_ROWS = saved
+
 
 P = np.array([
     [1.0, 0.0, 0.0],
@@ -105,16 +119,11 @@ def test_blocked_scores_equal_direct_formulas(raw, block, dtype):
     """Margin and entropy are computed block by block (column scan up to 16 classes, partition
     beyond): equal to the loop-based formulas for any block size, with ties, exact zeros and
     float32 tables."""
-    import activelab.strategies.uncertainty as unc
 
     p = raw + 1e-12
     p = (p / p.sum(axis=1, keepdims=True)).astype(dtype)
-    saved = unc._BLOCK_ROWS
-    unc._BLOCK_ROWS = block
-    try:
+    with block_rows(block):
         mg, en = margin_scores(p), entropy_scores(p)
-    finally:
-        unc._BLOCK_ROWS = saved
     tol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(mg, _direct_margin(p), atol=tol)
     np.testing.assert_allclose(en, _direct_entropy(p), atol=tol * 10)
@@ -141,7 +150,6 @@ def test_entropy_top_k_picks_exactly_what_float64_picks(raw, data):
     """The float32-first top-k (refined in float64 near the cut) returns the same positions, in
     the same order, with the same tie-breaking, as top_k over the float64 entropies; its scores
     are exact on the refined rows and within the stated bound elsewhere."""
-    import activelab.strategies.uncertainty as unc
     from activelab.strategies.uncertainty import entropy_float32_error, entropy_top_k
 
     p = raw + data.draw(st.sampled_from([0.0, 1e-12]))
@@ -152,12 +160,8 @@ def test_entropy_top_k_picks_exactly_what_float64_picks(raw, data):
     k = data.draw(st.integers(1, p.shape[0] - 1))
     seed = data.draw(st.integers(0, 2**16))
     exact = entropy_scores(p)
-    saved = unc._BLOCK_ROWS
-    unc._BLOCK_ROWS = 2  # pools of 8+ rows take the float32 path
-    try:
+    with block_rows(2):  # pools of 8+ rows take the float32 path
         pos, scores = entropy_top_k(p, k, np.random.default_rng(seed))
-    finally:
-        unc._BLOCK_ROWS = saved
     np.testing.assert_array_equal(pos, top_k(exact, k, np.random.default_rng(seed)))
     np.testing.assert_array_equal(scores[pos], exact[pos])
     bound = entropy_float32_error(p.shape[1], float(exact.max()) + 1e-3)
@@ -178,23 +182,19 @@ def test_float32_entropy_within_its_error_bound(raw):
 
 
 def test_entropy_top_k_falls_back_on_tables_that_are_not_probabilities():
-    import activelab.strategies.uncertainty as unc
     from activelab.strategies.uncertainty import entropy_top_k
 
     rng = np.random.default_rng(0)
     p = rng.dirichlet(np.ones(4), size=40)
     bad = p.copy()
     bad[3, 0] = -0.2  # not a probability: entropy is computed, but never in float32
-    unc._BLOCK_ROWS, saved = 2, unc._BLOCK_ROWS
-    try:
+    with block_rows(2):
         pos, scores = entropy_top_k(bad, 5, np.random.default_rng(1))
         np.testing.assert_array_equal(scores, entropy_scores(bad))
         nan = p.copy()
         nan[7, 1] = np.nan
         with pytest.raises(activelab.InvalidInputError, match="NaN"):
             entropy_top_k(nan, 5, np.random.default_rng(1))
-    finally:
-        unc._BLOCK_ROWS = saved
 
 
 @settings(max_examples=150, deadline=None)
@@ -203,7 +203,6 @@ def test_margin_top_k_picks_exactly_what_float64_picks(raw, data):
     """Float32 margins refined near the cut: same positions, order and ties as top_k over the
     float64 margins, for probability tables and for arbitrary real tables (the bound scales with
     the largest |p_(1)|)."""
-    import activelab.strategies.uncertainty as unc
     from activelab.strategies.uncertainty import margin_float32_error, margin_top_k
 
     p = raw + data.draw(st.sampled_from([0.0, 1e-12]))
@@ -216,12 +215,8 @@ def test_margin_top_k_picks_exactly_what_float64_picks(raw, data):
     k = data.draw(st.integers(1, p.shape[0] - 1))
     seed = data.draw(st.integers(0, 2**16))
     exact = margin_scores(p)
-    saved = unc._BLOCK_ROWS
-    unc._BLOCK_ROWS = 2
-    try:
+    with block_rows(2):
         pos, scores = margin_top_k(p, k, np.random.default_rng(seed))
-    finally:
-        unc._BLOCK_ROWS = saved
     np.testing.assert_array_equal(pos, top_k(exact, k, np.random.default_rng(seed)))
     np.testing.assert_array_equal(scores[pos], exact[pos])
     top = np.max(np.abs(np.sort(p, axis=1)[:, -1]))
@@ -229,14 +224,9 @@ def test_margin_top_k_picks_exactly_what_float64_picks(raw, data):
 
 
 def test_margin_top_k_falls_back_on_nan():
-    import activelab.strategies.uncertainty as unc
     from activelab.strategies.uncertainty import margin_top_k
 
     p = np.random.default_rng(0).dirichlet(np.ones(3), size=30)
     p[4, 2] = np.nan
-    unc._BLOCK_ROWS, saved = 2, unc._BLOCK_ROWS
-    try:
-        with pytest.raises(activelab.InvalidInputError, match="NaN"):
-            margin_top_k(p, 3, np.random.default_rng(0))
-    finally:
-        unc._BLOCK_ROWS = saved
+    with block_rows(2), pytest.raises(activelab.InvalidInputError, match="NaN"):
+        margin_top_k(p, 3, np.random.default_rng(0))
