@@ -87,8 +87,7 @@ def margin_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[n
     """
     n, n_classes = proba.shape
     if proba.dtype != np.float64 or k >= n or n < 4 * _BLOCK_ROWS or n_classes < 2:
-        scores = margin_scores(proba)
-        return top_k(scores, k, rng), scores
+        return _exact_top_k(margin_scores, proba, k, rng)
     gap = np.empty(n)
     cast = np.empty((_BLOCK_ROWS, n_classes), dtype=np.float32)
     top_hi, top_lo = -np.inf, np.inf
@@ -98,11 +97,16 @@ def margin_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[n
         first = _top_two_gap(c, gap[rows])
         top_hi, top_lo = max(top_hi, float(first.max())), min(top_lo, float(first.min()))
     if not (np.isfinite(top_hi) and np.isfinite(top_lo)) or np.isnan(gap).any():
-        scores = margin_scores(proba)
-        return top_k(scores, k, rng), scores
+        return _exact_top_k(margin_scores, proba, k, rng)
     eps = margin_float32_error(max(abs(top_hi), abs(top_lo)), float(gap.max()))
     np.subtract(1.0, gap, out=gap)
     return _refined_top_k(gap, eps, margin_scores, proba, k, rng)
+
+
+def _exact_top_k(exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(top_k of the float64 scores, the scores): the path for tables the float32 pass skips."""
+    scores = exact(proba)
+    return top_k(scores, k, rng), scores
 
 
 def _refined_top_k(approx, eps, exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -181,12 +185,10 @@ def entropy_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[
     """
     n, n_classes = proba.shape
     if proba.dtype != np.float64 or k >= n or n < 4 * _BLOCK_ROWS:
-        scores = entropy_scores(proba)
-        return top_k(scores, k, rng), scores
+        return _exact_top_k(entropy_scores, proba, k, rng)
     approx, lowest = _entropy(proba, np.float32)
     if not lowest >= 0.0 or not np.isfinite(approx).all():
-        scores = entropy_scores(proba)
-        return top_k(scores, k, rng), scores
+        return _exact_top_k(entropy_scores, proba, k, rng)
     eps = entropy_float32_error(n_classes, float(approx.max()) + 1e-3)
     return _refined_top_k(approx, eps, entropy_scores, proba, k, rng)
 
@@ -200,6 +202,14 @@ def _row_sums(block: np.ndarray, out: np.ndarray) -> None:
     for j in range(1, block.shape[1]):
         acc += block[:, j]
     out[...] = acc
+
+
+def _select_by(rank, who: str, ctx: PoolContext, batch_size: int,
+               rng: np.random.Generator) -> Selection:
+    """A Selection from `rank(proba, k, rng) -> (positions, scores)` over the candidates."""
+    cand = ctx.candidate_idx
+    pos, scores = rank(ctx.proba(who), batch_size, rng)
+    return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
 
 
 @register
@@ -227,9 +237,7 @@ class MarginSampling(ScoreStrategy):
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         """The `batch_size` smallest margins; see `margin_top_k` for the precision."""
-        cand = ctx.candidate_idx
-        pos, scores = margin_top_k(ctx.proba(self.name), batch_size, rng)
-        return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
+        return _select_by(margin_top_k, self.name, ctx, batch_size, rng)
 
 
 @register
@@ -245,6 +253,4 @@ class EntropySampling(ScoreStrategy):
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         """The `batch_size` most uncertain candidates; see `entropy_top_k` for the precision."""
-        cand = ctx.candidate_idx
-        pos, scores = entropy_top_k(ctx.proba(self.name), batch_size, rng)
-        return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
+        return _select_by(entropy_top_k, self.name, ctx, batch_size, rng)
