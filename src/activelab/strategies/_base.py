@@ -118,7 +118,17 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     part = np.argpartition(scores, n - k)[n - k:]
     top = scores[part]
     _check_no_nan(top)
-    threshold = top.min()
+    return top_k_at(scores, top.min(), k, rng)
+
+
+def top_k_at(scores: np.ndarray, threshold: float, k: int, rng: np.random.Generator) -> np.ndarray:
+    """`top_k`'s answer once its k-th highest score `threshold` is known (k < len(scores)).
+
+    Rows above the threshold sorted highest first (stable), then the k − #above ties drawn with
+    `rng` in increasing position. Its only input from the whole array is the rows at or above
+    the threshold, so it gives the same picks and draws on any subset that holds them all
+    (positions mapped back in order), which the float32 paths of margin and entropy rely on.
+    """
     above = np.flatnonzero(scores > threshold)
     ties = np.flatnonzero(scores == threshold)
     chosen_ties = rng.choice(ties, size=k - above.shape[0], replace=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ScoreStrategy, Selection, top_k
+from ._base import ScoreStrategy, Selection, _check_no_nan, top_k, top_k_at
 from ._context import PoolContext
 from ._registry import register
 
@@ -28,23 +28,41 @@ _BLOCK_ROWS = 16384
 _COLUMN_SCAN_MAX_CLASSES = 16
 
 
-def _blocks(n: int):
-    for start in range(0, n, _BLOCK_ROWS):
-        yield slice(start, min(start + _BLOCK_ROWS, n))
+def _blocks(n: int, size: int | None = None):
+    size = size or _BLOCK_ROWS
+    for start in range(0, n, size):
+        yield slice(start, min(start + size, n))
 
 
-def _top_two_gap(block: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out ← p_(1) − p_(2) for each row of `block` (0 when the top two are tied); returns p_(1)."""
-    n_classes = block.shape[1]
+def _small_table_block(n: int) -> int:
+    """Rows per block for passes that hold two block-sized temporaries: a sixteenth of the
+    table, between _BLOCK_ROWS / 16 and _BLOCK_ROWS, so that on a small table the temporaries
+    stay well below the table itself (10⁴ rows: 2 × 80 KB instead of 2 × 720 KB)."""
+    return max(1, min(_BLOCK_ROWS, max(_BLOCK_ROWS // 16, n // 16)))
+
+
+def _top_two_gap(block: np.ndarray, out: np.ndarray, by_class: np.ndarray | None = None) -> np.ndarray:
+    """out ← p_(1) − p_(2) for each row of `block` (0 when the top two are tied); returns p_(1).
+
+    Up to `_COLUMN_SCAN_MAX_CLASSES` classes, with a buffer `by_class` (shape (n_classes,
+    ≥ rows), the block's dtype) the block is first copied class-major so that the column scan
+    reads contiguous memory (about 1.4x faster on large tables); without one the scan reads the
+    columns in place (no extra memory).
+    """
+    rows, n_classes = block.shape
     if n_classes > _COLUMN_SCAN_MAX_CLASSES:
         top2 = np.partition(block, n_classes - 2, axis=1)[:, -2:]
         np.subtract(top2[:, 1], top2[:, 0], out=out)
         return top2[:, 1]
-    first = np.maximum(block[:, 0], block[:, 1])
-    second = np.minimum(block[:, 0], block[:, 1])
+    cols = block.T
+    if by_class is not None:
+        cols = by_class[:, :rows]
+        cols[...] = block.T
+    first = np.maximum(cols[0], cols[1])
+    second = np.minimum(cols[0], cols[1])
     tmp = np.empty_like(first)
     for j in range(2, n_classes):
-        col = block[:, j]
+        col = cols[j]
         np.minimum(first, col, out=tmp)
         np.maximum(second, tmp, out=second)
         np.maximum(first, col, out=first)
@@ -90,11 +108,12 @@ def margin_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[n
         return _exact_top_k(margin_scores, proba, k, rng)
     gap = np.empty(n)
     cast = np.empty((_BLOCK_ROWS, n_classes), dtype=np.float32)
+    by_class = np.empty((n_classes, _BLOCK_ROWS), dtype=np.float32)
     top_hi, top_lo = -np.inf, np.inf
     for rows in _blocks(n):
         c = cast[: rows.stop - rows.start]
         c[...] = proba[rows]
-        first = _top_two_gap(c, gap[rows])
+        first = _top_two_gap(c, gap[rows], by_class)
         top_hi, top_lo = max(top_hi, float(first.max())), min(top_lo, float(first.min()))
     if not (np.isfinite(top_hi) and np.isfinite(top_lo)) or np.isnan(gap).any():
         return _exact_top_k(margin_scores, proba, k, rng)
@@ -116,8 +135,12 @@ def _refined_top_k(approx, eps, exact, proba, k, rng) -> tuple[np.ndarray, np.nd
     n = approx.shape[0]
     kth = np.partition(approx, n - k)[n - k]
     near = np.flatnonzero(approx >= kth - 2.0 * eps)
-    approx[near] = exact(proba[near])
-    return top_k(approx, k, rng), approx
+    approx[near] = exact_near = exact(proba[near])
+    # Every row of the exact top k and every tie at its cut is in `near`, so ranking `near` alone
+    # gives top_k(approx)'s picks and random draws without another pass over all n rows.
+    top = np.partition(exact_near, near.shape[0] - k)[near.shape[0] - k:]
+    _check_no_nan(top)
+    return near[top_k_at(exact_near, top.min(), k, rng)], approx
 
 
 def entropy_scores(proba: np.ndarray, *, dtype=None) -> np.ndarray:
@@ -143,11 +166,12 @@ def _entropy(proba: np.ndarray, dtype=None) -> tuple[np.ndarray, float]:
     native = np.result_type(proba.dtype, np.float32)
     dtype = native if dtype is None else np.dtype(dtype)
     tiny = np.finfo(dtype).tiny
-    clipped = np.empty((min(n, _BLOCK_ROWS), n_classes), dtype=dtype)
+    size = _small_table_block(n)
+    clipped = np.empty((min(n, size), n_classes), dtype=dtype)
     logs = np.empty_like(clipped)
     out = np.empty(n)
     lowest = np.inf
-    for rows in _blocks(n):
+    for rows in _blocks(n, size):
         block = proba[rows]
         c, lg = clipped[: block.shape[0]], logs[: block.shape[0]]
         np.clip(block, tiny, 1.0, out=c, casting="same_kind")
