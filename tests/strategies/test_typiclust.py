@@ -77,9 +77,28 @@ def test_cold_start_cluster_count_and_cap():
     assert sel.info["n_clusters"] == 10
 
 
-@pytest.mark.parametrize("param", [{"k_neighbors": 0}, {"max_clusters": 0},
+@pytest.mark.parametrize("param", [{"k_neighbors": 0}, {"max_clusters": 0}, {"max_cluster_rows": 1},
                                    {"min_cluster_size": -1}, {"k_neighbors": 2.5}])
 def test_bad_params_are_input_errors(param):
     X, y, _ = make_pool(n=40, n_labeled=6)
     with pytest.raises(activelab.InvalidInputError, match=next(iter(param))):
         activelab.query(X, y, strategy="typiclust", batch_size=3, **param)
+
+
+def test_large_cluster_is_ranked_on_a_sample_drawn_with_rng():
+    F, labels = _clustered([40, 12], seed=3)
+    labeled = np.flatnonzero(labels == 0)[:2]
+    res = typiclust_select(F, labels, labeled, 2, max_cluster_rows=10,
+                           rng=np.random.default_rng(5))
+    # cluster 1 (12 rows > 10) and cluster 0 (38 available rows) are both sampled: replay the draws
+    rng = np.random.default_rng(5)
+    for i, c in zip(res.idx, res.clusters):
+        members = np.flatnonzero(labels == c)
+        members = members[~np.isin(members, labeled)]
+        sample = np.sort(rng.choice(members, size=10, replace=False))
+        assert i == sample[np.argmax(brute_typicality(F[sample]))]
+    again = typiclust_select(F, labels, labeled, 2, max_cluster_rows=10,
+                             rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(res.idx, again.idx)
+    exact = typiclust_select(F, labels, labeled, 2, max_cluster_rows=40, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(exact.idx, typiclust_select(F, labels, labeled, 2).idx)

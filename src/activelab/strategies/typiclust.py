@@ -13,6 +13,12 @@ only once the larger clusters run out, so any batch can be filled), typicality r
 the cluster's still-unlabeled points, and the clusters visited round-robin when the budget
 exceeds them. (The code feeds faiss' *squared* L2 into the mean; we use the paper's
 Euclidean distance.)
+
+One addition for large pools: a cluster of more than `max_cluster_rows` still-unlabeled rows is
+represented by a random sample of that many of them, and its pick is the sample's most typical
+row (K-NN searched within the sample). An exact K-NN inside a 40,000-row cluster of 512-d
+features costs ~10¹² flops (a minute on one core) per visit, and on a 10⁶-row pool MiniBatchKMeans
+leaves dozens of such clusters; pools of up to `max_cluster_rows` rows are never affected.
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ def typiclust_select(
     *,
     k_neighbors: int = 20,
     min_cluster_size: int = 5,
+    max_cluster_rows: int | None = None,
+    rng: np.random.Generator | None = None,
 ) -> TypiClustResult:
     """Pick k unlabeled rows: the most typical one from each cluster, largest uncovered first.
 
@@ -84,11 +92,16 @@ def typiclust_select(
     min_cluster_size : int
         Clusters with at most this many rows are outliers, used only once every larger cluster
         is exhausted.
+    max_cluster_rows : int or None
+        A visit to a cluster with more available rows than this ranks a random sample of this
+        many of them (drawn with `rng`) instead of all; None: always all (exact).
+    rng : numpy Generator
+        Needed only when `max_cluster_rows` is set.
 
     Clusters are ranked by (number of labeled rows ascending, size descending, id ascending) and
     visited round-robin in that order; each visit takes the most typical of the cluster's rows
     not yet labeled or chosen (typicality computed among those rows; ties → lowest row).
-    Deterministic: the randomness is in the clustering.
+    Deterministic unless a cluster is sampled (then determined by `rng`).
     """
     labels = np.asarray(cluster_labels, dtype=np.intp)
     n = labels.shape[0]
@@ -118,12 +131,15 @@ def typiclust_select(
                 members = members[available[members]]
                 if members.size == 0:
                     continue
+                ranked_rows = members
+                if max_cluster_rows is not None and members.size > max_cluster_rows:
+                    ranked_rows = np.sort(rng.choice(members, size=max_cluster_rows, replace=False))
                 if members.size == 1:
                     best, score = members[0], np.nan
                 else:
-                    t = typicality(features[members], k_neighbors)
+                    t = typicality(features[ranked_rows], k_neighbors)
                     j = int(np.argmax(t))
-                    best, score = members[j], float(t[j])
+                    best, score = ranked_rows[j], float(t[j])
                 available[best] = False
                 idx.append(int(best))
                 clusters.append(int(c))
@@ -157,6 +173,10 @@ class TypiClust(Strategy):
         Clusters of at most this many rows are skipped until the others run out (paper: 5).
     minibatch_above : int
         Pools with more rows are clustered with MiniBatchKMeans.
+    max_cluster_rows : int
+        Typicality in a cluster with more unlabeled rows is computed on a random sample of this
+        many (not in the paper; bounds a visit's cost at max_cluster_rows² · d, see the module
+        docstring). Pools of at most this many rows are exact.
 
     Reference: Hacohen, Dekel & Weinshall 2022, "Active Learning on a Budget: Opposite
     Strategies Suit High and Low Budgets" (ICML).
@@ -172,16 +192,17 @@ class TypiClust(Strategy):
 
     def __init__(
         self, k_neighbors: int = 20, max_clusters: int = 500, min_cluster_size: int = 5,
-        minibatch_above: int = 20_000,
+        minibatch_above: int = 20_000, max_cluster_rows: int = 4_000,
     ) -> None:
         self.k_neighbors = k_neighbors
         self.max_clusters = max_clusters
         self.min_cluster_size = min_cluster_size
         self.minibatch_above = minibatch_above
+        self.max_cluster_rows = max_cluster_rows
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         for param, low in (("k_neighbors", 1), ("max_clusters", 1), ("min_cluster_size", 0),
-                           ("minibatch_above", 1)):
+                           ("minibatch_above", 1), ("max_cluster_rows", 2)):
             value = getattr(self, param)
             if not isinstance(value, (int, np.integer)) or value < low:
                 raise InvalidInputError(
@@ -195,6 +216,7 @@ class TypiClust(Strategy):
         res = typiclust_select(
             feats, labels, lab, batch_size,
             k_neighbors=int(self.k_neighbors), min_cluster_size=int(self.min_cluster_size),
+            max_cluster_rows=int(self.max_cluster_rows), rng=rng,
         )
         return Selection(
             idx=res.idx, candidate_idx=ctx.candidate_idx,
