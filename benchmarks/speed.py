@@ -12,7 +12,8 @@ the same X and the same probabilities, so the timed call is selection only. Each
 (library × strategy × N × d × batch) runs in its own subprocess with a time limit and an
 address-space cap: a peer that hangs or exhausts memory is reported as "did not finish" or "out
 of memory" without stopping the run. Time is the median of `--repeats` runs (fewer when one run
-takes more than a third of the limit; the count is saved); memory is the peak RSS growth during
+takes more than a third of the limit; more, up to 51, while the runs so far add up to under a
+second; the count is saved); memory is the peak RSS growth during
 the call (see common.py).
 """
 
@@ -109,6 +110,10 @@ def load_pool(folder: Path) -> Pool:
 
 # ---------------------------------------------------------------- cells
 
+MIN_SECONDS = 1.0  # fast cells repeat until their runs add up to this much ...
+MAX_RUNS = 51  # ... or this many runs
+
+
 def cell_key(lib, strategy, n, d, b) -> str:
     return f"{lib}__{strategy}__N{n}__d{d}__b{b}"
 
@@ -143,12 +148,17 @@ def worker(spec_path: Path) -> None:
                 prepare(pool)
             seconds, mem = [], []
             started = time.perf_counter()
-            for rep in range(spec["repeats"]):
+            rep = 0
+            # at least `repeats` runs; a fast cell keeps going until MIN_SECONDS of runs (at most
+            # MAX_RUNS), so a millisecond median is not three samples of a noisy machine
+            while rep < spec["repeats"] or (time.perf_counter() - started < MIN_SECONDS
+                                            and rep < MAX_RUNS):
                 with PeakMemory() as pm:
                     t0 = time.perf_counter()
                     idx = fn(pool, cell["batch"], rep)
                     seconds.append(time.perf_counter() - t0)
                 mem.append(pm.extra_mib)
+                rep += 1
                 record.update(status="ok", seconds=seconds, peak_extra_mib=max(mem),
                               valid=_valid(idx, pool, cell["batch"]))
                 write_json(out, record)
