@@ -135,3 +135,23 @@ def test_cold_start_raises():
     y1[:3] = 0
     with pytest.raises(activelab.ColdStartError):
         activelab.query(X, y1, strategy="badge", batch_size=3, random_state=0)
+
+
+@pytest.mark.parametrize("cast_bytes", [8 * 7 * 3, 4 << 20])  # 3 rows per block, or one block
+def test_float32_h_gives_the_float64_copy_results(monkeypatch, cast_bytes):
+    """A float32 h is cast block by block: the picks and D² distributions equal those of a full
+    float64 copy, whatever the block size."""
+    import activelab.strategies.badge as badge
+
+    monkeypatch.setattr(badge, "_CAST_BYTES", cast_bytes)
+    rng = np.random.default_rng(4)
+    h = rng.standard_normal((40, 7)).astype(np.float32)
+    a = gradient_factors(rng.dirichlet(np.ones(3), size=40))
+    np.testing.assert_array_equal(gradient_sq_norms(a, h), gradient_sq_norms(a, h.astype(np.float64)))
+    np.testing.assert_array_equal(gradient_sq_distances(a, h, 5),
+                                  gradient_sq_distances(a, h.astype(np.float64), 5))
+    fast = list(badge.iter_kmeanspp(a, h, 8, np.random.default_rng(0)))
+    ref = list(badge.iter_kmeanspp(a, h.astype(np.float64), 8, np.random.default_rng(0)))
+    assert [j for j, _ in fast] == [j for j, _ in ref]
+    for (_, p), (_, q) in zip(fast[1:], ref[1:]):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=0)
