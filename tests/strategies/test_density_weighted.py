@@ -31,6 +31,23 @@ def test_mean_cosine_identity_matches_full_matrix():
     )
 
 
+@pytest.mark.parametrize("chunk_bytes", [8, 8 * 5 * 3, 2**20])  # 1 row, 3 rows, all rows
+def test_mean_cosine_in_chunks_and_on_a_row_subset(chunk_bytes):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((20, 5)).astype(np.float32)
+    X[4] = 0.0
+    full = cosine_similarity(X.astype(np.float64)).mean(axis=1)
+    np.testing.assert_allclose(mean_cosine_similarity(X, chunk_bytes=chunk_bytes), full, atol=1e-12)
+    rows = np.array([1, 4, 5, 9, 17, 18])
+    sub = cosine_similarity(X[rows].astype(np.float64)).mean(axis=1)
+    np.testing.assert_allclose(mean_cosine_similarity(X, chunk_bytes=chunk_bytes, rows=rows), sub,
+                               atol=1e-12)
+    with pytest.raises(activelab.InvalidInputError, match="not both"):
+        mean_cosine_similarity(X, X, rows=rows)
+    with pytest.raises(activelab.InvalidInputError, match="same number of columns"):
+        mean_cosine_similarity(X, X[:, :3])
+
+
 def test_chunked_kernel_matches_full_matrix():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((23, 4))

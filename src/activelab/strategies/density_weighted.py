@@ -12,7 +12,6 @@ import numbers
 
 import numpy as np
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
-from sklearn.preprocessing import normalize
 from sklearn.utils import gen_batches
 
 from .._errors import InvalidInputError, UnknownNameError
@@ -30,12 +29,51 @@ SIMILARITIES = tuple(sorted(PAIRWISE_KERNEL_FUNCTIONS))  # "cosine", "rbf", "lap
 _CHUNK_BYTES = 64 * 2**20
 
 
-def mean_cosine_similarity(X: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+def mean_cosine_similarity(
+    X: np.ndarray, reference: np.ndarray | None = None, chunk_bytes: int = _CHUNK_BYTES // 8,
+    *, rows: np.ndarray | None = None,
+) -> np.ndarray:
     """Mean cosine similarity of every row of X to the rows of `reference` (default: X itself),
-    shape (n,). Exact via ``mean_u cos(x, u) = ⟨x̂, mean_u û⟩``; zero rows have similarity 0."""
-    X_hat = normalize(np.asarray(X, dtype=np.float64))
-    ref_hat = X_hat if reference is None else normalize(np.asarray(reference, dtype=np.float64))
-    return X_hat @ ref_hat.mean(axis=0)
+    shape (n,). Exact via ``mean_u cos(x, u) = ⟨x̂, mean_u û⟩``; zero rows have similarity 0.
+    `rows` (indices) restricts both to ``X[rows]`` without copying it whole.
+
+    Rows are normalized in float64 a chunk of at most `chunk_bytes` at a time (once to sum the
+    reference directions, once to project), so memory beyond the output is one chunk, not a
+    float64 copy of X (8 GiB at 10⁶ × 512 before).
+    """
+    X = np.asarray(X)
+    ref = X if reference is None else np.asarray(reference)
+    if X.ndim != 2 or ref.ndim != 2 or ref.shape[1] != X.shape[1]:
+        raise InvalidInputError(
+            f"mean_cosine_similarity: X {X.shape} and reference {ref.shape} must be 2-D with "
+            "the same number of columns."
+        )
+    if rows is not None and reference is not None:
+        raise InvalidInputError("mean_cosine_similarity: pass rows= or reference=, not both.")
+    n = X.shape[0] if rows is None else rows.shape[0]
+
+    def take(A, chunk):
+        return A[chunk] if rows is None else A[rows[chunk]]
+
+    size = max(1, chunk_bytes // (8 * max(1, X.shape[1])))
+    direction = np.zeros(X.shape[1])
+    n_ref = n if reference is None else ref.shape[0]
+    for chunk in gen_batches(n_ref, size):
+        direction += _unit_rows(take(ref, chunk) if reference is None else ref[chunk]).sum(axis=0)
+    direction /= max(1, n_ref)
+    out = np.empty(n)
+    for chunk in gen_batches(n, size):
+        out[chunk] = _unit_rows(take(X, chunk)) @ direction
+    return out
+
+
+def _unit_rows(block: np.ndarray) -> np.ndarray:
+    """The rows of `block` scaled to unit Euclidean norm, as float64 (zero rows stay zero)."""
+    unit = np.array(block, dtype=np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", unit, unit))
+    norms[norms == 0.0] = 1.0
+    unit /= norms[:, None]
+    return unit
 
 
 def mean_kernel_similarity(
@@ -115,9 +153,9 @@ class DensityWeighted(ScoreStrategy):
 
     def density(self, ctx: PoolContext) -> np.ndarray:
         """Mean similarity of each candidate to the unlabeled pool, shape (n_candidates,)."""
+        if self.similarity == "cosine":  # chunks gathered from the pool: no candidate copy
+            return mean_cosine_similarity(ctx.features(), rows=ctx.candidate_idx)
         feats = ctx.features()[ctx.candidate_idx]
-        if self.similarity == "cosine":
-            return mean_cosine_similarity(feats)
         return mean_kernel_similarity(feats, metric=self.similarity, gamma=self.gamma)
 
     def scores(self, ctx: PoolContext) -> np.ndarray:
