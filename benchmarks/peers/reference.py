@@ -70,15 +70,20 @@ def badge(pool: Pool, batch_size: int, seed: int) -> np.ndarray:
 
 
 def typiclust(pool: Pool, batch_size: int, seed: int, max_clusters: int = 500,
-              k_neighbors: int = 20) -> np.ndarray:
-    """TypiClust (Hacohen et al. 2022): k-means into min(|L| + B, 500) clusters (MiniBatchKMeans
-    beyond 20,000 rows, as the authors do for large pools), then the most typical unlabeled
-    point of each of the largest clusters without a label (typicality = inverse mean distance to
-    the K nearest neighbours within the cluster, K = min(20, size // 2))."""
+              k_neighbors: int = 20, min_cluster_size: int = 5,
+              max_cluster_rows: int = 4000) -> np.ndarray:
+    """TypiClust (Hacohen et al. 2022, as in the authors' code): k-means into min(|L| + B, 500)
+    clusters (MiniBatchKMeans beyond 20,000 rows), clusters of at most 5 rows set aside; visit
+    the others round-robin, fewest labeled rows first, then largest, and take the most typical
+    unlabeled point of each (typicality = inverse mean distance to the K nearest neighbours
+    within the cluster's unlabeled rows, K = min(20, size // 2)); the small clusters only once
+    the others run out. As activelab, a cluster with more than 4,000 unlabeled rows is ranked on
+    a random sample of 4,000 of them (same algorithm, so the same cost per visit)."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.neighbors import NearestNeighbors
 
     X, lab = pool.X, pool.labeled_idx
+    rng = np.random.default_rng(seed)
     k = min(len(lab) + batch_size, max_clusters)
     km = (KMeans(k, n_init=1, random_state=seed) if len(X) <= 20_000
           else MiniBatchKMeans(k, n_init=1, random_state=seed, batch_size=4096))
@@ -88,22 +93,29 @@ def typiclust(pool: Pool, batch_size: int, seed: int, max_clusters: int = 500,
     free = np.ones(len(X), bool)
     free[lab] = False
     order = np.lexsort((np.arange(k), -sizes, covered))
+    order = order[sizes[order] > 0]
     chosen = []
-    while len(chosen) < batch_size:
-        for c in order:
-            if len(chosen) == batch_size:
+    for tier in (order[sizes[order] > min_cluster_size], order[sizes[order] <= min_cluster_size]):
+        while len(chosen) < batch_size:
+            before = len(chosen)
+            for c in tier:
+                if len(chosen) == batch_size:
+                    break
+                members = np.flatnonzero((labels == c) & free)
+                if len(members) == 0:
+                    continue
+                if len(members) > max_cluster_rows:
+                    members = np.sort(rng.choice(members, max_cluster_rows, replace=False))
+                if len(members) == 1:
+                    best = members[0]
+                else:
+                    kk = max(1, min(k_neighbors, len(members) // 2))
+                    dist, _ = NearestNeighbors(n_neighbors=kk).fit(X[members]).kneighbors()
+                    best = members[int(np.argmax(1.0 / (dist.mean(axis=1) + 1e-5)))]
+                chosen.append(int(best))
+                free[best] = False
+            if len(chosen) == before:  # this tier is exhausted
                 break
-            members = np.flatnonzero((labels == c) & free)
-            if len(members) == 0:
-                continue
-            if len(members) == 1:
-                best = members[0]
-            else:
-                kk = max(1, min(k_neighbors, len(members) // 2))
-                dist, _ = NearestNeighbors(n_neighbors=kk).fit(X[members]).kneighbors()
-                best = members[int(np.argmax(1.0 / (dist.mean(axis=1) + 1e-5)))]
-            chosen.append(int(best))
-            free[best] = False
     return np.asarray(chosen)
 
 
