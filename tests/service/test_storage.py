@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from activelab.service.auth import Principal, add_annotator
@@ -137,3 +137,24 @@ def test_unreachable_postgres_is_one_clear_error():
         store.upgrade()
     msg = str(err.value)
     assert "cannot open the database" in msg and "secret" not in msg and "\n" not in msg
+
+
+def test_lease_finds_an_item_queued_after_the_queue_was_read(store, monkeypatch):
+    """A retrain can queue every remaining item between lease_next's read of the queue and its
+    scan of the pool; the scan must still hand one out (it once answered 'no item')."""
+    import activelab.service.leases as leases
+    from activelab.service.models import Item, QueueEntry
+
+    add_annotator(store, "alice")
+    with store.write() as s:
+        idx = [i for (i,) in s.execute(select(Item.idx))]
+        s.execute(insert(QueueEntry), [{"item_idx": i, "rank": r, "run_id": None, "score": None}
+                                       for r, i in enumerate(idx)])
+    real = leases._candidates
+
+    def stale_queue(s, annotator_id, now, from_queue, tried):
+        return [] if from_queue else real(s, annotator_id, now, from_queue, tried)
+
+    monkeypatch.setattr(leases, "_candidates", stale_queue)
+    got = lease_next(store, 1, 600)
+    assert got is not None and got.item_idx in idx

@@ -6,7 +6,8 @@ unlabeled, not skipped by this annotator and not leased to anyone else. A claim 
 ``INSERT … ON CONFLICT DO UPDATE … WHERE expires_at <= now`` on the item's lease row, so two
 annotators can never both win the same unexpired item, on SQLite or PostgreSQL. When the queue has
 nothing left (the retrain worker has not re-ranked yet) any eligible item is handed out at random,
-so labeling never waits for the model.
+so labeling never waits for the model (and never sees "nothing to label" while a retrain swaps
+the queue).
 
 (`random` here only spreads concurrent annotators over the pool; it needs no seeding.)
 """
@@ -174,12 +175,13 @@ def _candidate_statements():
         .order_by(QueueEntry.rank)
         .limit(CANDIDATES_PER_TRY)
     )
-    queued = exists().where(QueueEntry.item_idx == Item.idx)
-    # Outside the queue: scan the pool from a random position (an index range scan that stops
-    # after a few eligible rows, where ORDER BY random() would visit every item).
+    # Anywhere in the pool, queued items included: the queue read above may predate a retrain
+    # that has since queued every remaining item (excluding queued items here once answered "no
+    # item" in that window). Scan from a random position: an index range scan that stops after a
+    # few eligible rows, where ORDER BY random() would visit every item.
     anywhere = (
         select(Item.idx, Item.item_id, null(), null(), null())
-        .where(*eligible, ~queued, Item.idx >= bindparam("start"))
+        .where(*eligible, Item.idx >= bindparam("start"))
         .order_by(Item.idx)
         .limit(CANDIDATES_PER_TRY)
     )
