@@ -74,3 +74,23 @@ def test_minibatch_path_for_large_pools():
     idx = activelab.query(X, y, strategy="kmeans", batch_size=7, random_state=0,
                           minibatch_above=100)
     assert np.unique(idx).size == 7
+
+
+def test_minibatch_kmeans_init_is_kmeanspp_on_a_float64_subset():
+    from activelab._geometry import _kmeanspp_on_subset, kmeans
+
+    rng = np.random.default_rng(2)
+    centers = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=np.float32)
+    truth = rng.integers(4, size=600)
+    X = (centers[truth] + rng.standard_normal((600, 2))).astype(np.float32)
+    init = _kmeanspp_on_subset(X, 4, 50, np.random.RandomState(0))
+    assert init.dtype == np.float32 and init.shape == (4, 2)
+    assert all((X == c).all(axis=1).any() for c in init)  # k-means++ picks rows of X
+    assert np.unique(truth[[int(np.flatnonzero((X == c).all(axis=1))[0]) for c in init]]).size == 4
+    labels, fitted = kmeans(X, 4, 0, minibatch_above=100)
+    again, _ = kmeans(X, 4, 0, minibatch_above=100)
+    np.testing.assert_array_equal(labels, again)  # deterministic under random_state
+    # the blobs are recovered: each cluster is one blob
+    assert all(np.unique(truth[labels == c]).size == 1 for c in range(4))
+    labels3, _ = kmeans(X, 4, 0, minibatch_above=100, n_init=3)  # scikit-learn's own init
+    assert all(np.unique(truth[labels3 == c]).size == 1 for c in range(4))
