@@ -59,7 +59,7 @@ def mean_cosine_similarity(
     direction = np.zeros(X.shape[1])
     n_ref = n if reference is None else ref.shape[0]
     for chunk in gen_batches(n_ref, size):
-        direction += _unit_rows(take(ref, chunk) if reference is None else ref[chunk]).sum(axis=0)
+        direction += _unit_rows(take(ref, chunk)).sum(axis=0)  # rows= implies ref is X
     direction /= max(1, n_ref)
     out = np.empty(n)
     for chunk in gen_batches(n, size):
