@@ -100,5 +100,7 @@ def test_large_cluster_is_ranked_on_a_sample_drawn_with_rng():
     again = typiclust_select(F, labels, labeled, 2, max_cluster_rows=10,
                              rng=np.random.default_rng(5))
     np.testing.assert_array_equal(res.idx, again.idx)
+    with pytest.raises(activelab.InvalidInputError, match="rng"):
+        typiclust_select(F, labels, labeled, 2, max_cluster_rows=10)
     exact = typiclust_select(F, labels, labeled, 2, max_cluster_rows=40, rng=np.random.default_rng(5))
     np.testing.assert_array_equal(exact.idx, typiclust_select(F, labels, labeled, 2).idx)

@@ -111,6 +111,8 @@ def typiclust_select(
         raise InvalidInputError(
             f"typiclust: k must be in [1, {int(available.sum())}] (the unlabeled rows); got {k}."
         )
+    if max_cluster_rows is not None and rng is None:
+        raise InvalidInputError("typiclust: max_cluster_rows needs rng= to draw the samples.")
     n_clusters = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=n_clusters)
     covered = np.bincount(labels[~available], minlength=n_clusters)
