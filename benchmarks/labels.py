@@ -232,6 +232,11 @@ def cross_check(runs, auc) -> list[dict]:
     return out
 
 
+def _agree_word(agree: bool | None) -> str:
+    """yes / NO, or n/a when one seed leaves nothing to test."""
+    return "n/a" if agree is None else ("yes" if agree else "NO")
+
+
 def collect(out: Path, args) -> dict:
     cells = {}
     for cell_dir in sorted((out / "labels" / "cells").glob("*__b*")):
@@ -324,7 +329,7 @@ def render_markdown(res: dict) -> str:
     for name, info in res["cells"].items():
         for c in info["cross_check"]:
             lines.append(f"| {name} | {c['peer']} | {c['auc_diff_mean']:+.4f} ± {c['auc_diff_se']:.4f} | "
-                         f"{c['p']:.3f} | {'yes' if c['agree'] else 'NO'} | {c['identical_runs']}/{c['n_seeds']} |")
+                         f"{c['p']:.3f} | {_agree_word(c['agree'])} | {c['identical_runs']}/{c['n_seeds']} |")
     lines += ["", "## Per cell", ""]
     for name, info in res["cells"].items():
         lines += [f"### {info['dataset']} · {info['model']} · batch {info['batch']}", "",

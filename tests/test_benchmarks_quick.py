@@ -91,3 +91,11 @@ def test_labels_quick_writes_wellformed_results(outputs):
     plain = rankdata([-summary[s]["auc_mean"] for s in own])  # one cell: the plain ranks
     assert sorted(o["mean_rank"] for o in own.values()) == sorted(plain.tolist())
     assert (outputs / "labels.md").read_text().startswith("# Label efficiency")
+
+
+def test_cross_check_says_na_when_no_test_is_possible():
+    """A peer with one seed has no paired test: the report says n/a, not a disagreement."""
+    spec = importlib.util.spec_from_file_location("bench_labels", BENCH / "labels.py")
+    labels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(labels)
+    assert [labels._agree_word(a) for a in (True, False, None)] == ["yes", "NO", "n/a"]
