@@ -78,7 +78,9 @@ def typiclust(pool: Pool, batch_size: int, seed: int, max_clusters: int = 500,
     unlabeled point of each (typicality = inverse mean distance to the K nearest neighbours
     within the cluster's unlabeled rows, K = min(20, size // 2)); the small clusters only once
     the others run out. As activelab, a cluster with more than 4,000 unlabeled rows is ranked on
-    a random sample of 4,000 of them (same algorithm, so the same cost per visit)."""
+    a random sample of 4,000 of them, kept for its later visits until it runs out (same
+    algorithm). Plainly, the K-NN is searched again at every visit; activelab keeps each
+    cluster's K-NN graph between visits."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.neighbors import NearestNeighbors
 
@@ -94,7 +96,7 @@ def typiclust(pool: Pool, batch_size: int, seed: int, max_clusters: int = 500,
     free[lab] = False
     order = np.lexsort((np.arange(k), -sizes, covered))
     order = order[sizes[order] > 0]
-    chosen = []
+    chosen, samples = [], {}
     for tier in (order[sizes[order] > min_cluster_size], order[sizes[order] <= min_cluster_size]):
         while len(chosen) < batch_size:
             before = len(chosen)
@@ -104,8 +106,11 @@ def typiclust(pool: Pool, batch_size: int, seed: int, max_clusters: int = 500,
                 members = np.flatnonzero((labels == c) & free)
                 if len(members) == 0:
                     continue
-                if len(members) > max_cluster_rows:
-                    members = np.sort(rng.choice(members, max_cluster_rows, replace=False))
+                kept = samples.get(c)
+                if kept is not None and free[kept].sum() >= 2:
+                    members = kept[free[kept]]
+                elif len(members) > max_cluster_rows:
+                    members = samples[c] = np.sort(rng.choice(members, max_cluster_rows, replace=False))
                 if len(members) == 1:
                     best = members[0]
                 else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import activelab
 from activelab import UNLABELED
@@ -104,3 +106,48 @@ def test_large_cluster_is_ranked_on_a_sample_drawn_with_rng():
         typiclust_select(F, labels, labeled, 2, max_cluster_rows=10)
     exact = typiclust_select(F, labels, labeled, 2, max_cluster_rows=40, rng=np.random.default_rng(5))
     np.testing.assert_array_equal(exact.idx, typiclust_select(F, labels, labeled, 2).idx)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), k_neighbors=st.sampled_from([1, 2, 3, 5]),
+       duplicates=st.booleans())
+def test_revisits_with_a_kept_knn_graph_equal_recomputing(seed, k_neighbors, duplicates):
+    """Many visits per cluster (lists run short and are searched again): each pick and its
+    typicality are those of a K-NN recomputed among the remaining rows at that visit."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 30, size=rng.integers(1, 5))
+    F, labels = _clustered(sizes.tolist(), seed=seed, d=3)
+    if duplicates:  # exact ties at distance 0: the row itself may not come first
+        F[rng.integers(0, F.shape[0], 8)] = F[0]
+        F = np.round(F, 1)
+    labeled = rng.choice(labels.size, size=rng.integers(0, labels.size // 3 + 1), replace=False)
+    k = int(rng.integers(1, labels.size - labeled.size + 1))
+    res = typiclust_select(F, labels, labeled, k, k_neighbors=k_neighbors)
+    # every pick is a most typical row of its cluster's remaining rows (compared as mean K-NN
+    # distances: near 0, 1/(mean + 1e-5) magnifies the rounding of scikit-learn's distances)
+    free = np.ones(labels.size, bool)
+    free[labeled] = False
+    for i, c, t in zip(res.idx, res.clusters, res.typicality):
+        rows = np.flatnonzero((labels == c) & free)
+        if rows.size > 1:
+            brute_mean = 1.0 / brute_typicality(F[rows], k_neighbors) - 1e-5
+            assert 1.0 / t - 1e-5 == pytest.approx(brute_mean.min(), rel=1e-7, abs=1e-6)
+            assert brute_mean[rows == i][0] == pytest.approx(brute_mean.min(), rel=1e-7, abs=1e-6)
+        free[i] = False
+    assert np.unique(res.idx).size == k and not np.isin(res.idx, labeled).any()
+
+
+def test_a_sampled_cluster_keeps_its_sample_until_it_runs_out():
+    F, labels = _clustered([25], seed=4)
+    res = typiclust_select(F, labels, np.array([], dtype=int), 12, max_cluster_rows=5,
+                           rng=np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    free = np.ones(25, bool)
+    sample = np.array([], dtype=int)
+    for i in res.idx:
+        live = sample[free[sample]]
+        if live.size < 2:  # first visit, or the sample is down to one row: a new sample
+            sample = np.sort(rng.choice(np.flatnonzero(free), size=5, replace=False))
+            live = sample
+        assert i == live[np.argmax(brute_typicality(F[live]))]
+        free[i] = False

@@ -14,11 +14,19 @@ the cluster's still-unlabeled points, and the clusters visited round-robin when 
 exceeds them. (The code feeds faiss' *squared* L2 into the mean; we use the paper's
 Euclidean distance.)
 
-One addition for large pools: a cluster of more than `max_cluster_rows` still-unlabeled rows is
-represented by a random sample of that many of them, and its pick is the sample's most typical
-row (K-NN searched within the sample). An exact K-NN inside a 40,000-row cluster of 512-d
-features costs ~10¹² flops (a minute on one core) per visit, and on a 10⁶-row pool MiniBatchKMeans
-leaves dozens of such clusters; pools of up to `max_cluster_rows` rows are never affected.
+Two additions for large pools:
+
+- A cluster of more than `max_cluster_rows` still-unlabeled rows at its first visit is
+  represented by a random sample of that many of them, drawn once; its picks are the sample's most
+  typical remaining rows (K-NN searched within the sample). An exact K-NN inside a 40,000-row
+  cluster of 512-d features costs ~10¹² flops (a minute on one core) per visit, and on a 10⁶-row
+  pool MiniBatchKMeans leaves dozens of such clusters; pools of up to `max_cluster_rows` rows are
+  never affected.
+- Revisits reuse the cluster's K-NN graph (`ShrinkingKNN`): each row keeps its 2K nearest
+  neighbours, a removed row is skipped in every list, and only the rows left with fewer than K
+  are searched again. The K nearest *remaining* rows are the first K remaining entries of a
+  sorted list, so this is exact (up to ties and rounding), and a batch that visits a big cluster
+  many times pays for one K-NN search instead of one per visit.
 """
 
 from __future__ import annotations
@@ -49,11 +57,74 @@ def typicality(features: np.ndarray, k_neighbors: int = 20) -> np.ndarray:
     ndarray of shape (n,); higher = in a denser region.
     """
     n = features.shape[0]
-    k = min(k_neighbors, n // 2)
-    if k < 1:
+    if n < 2:
         raise InvalidInputError(f"typicality needs at least 2 rows; got {n}.")
-    dist, _ = NearestNeighbors(n_neighbors=k).fit(features).kneighbors()  # excludes each row itself
-    return 1.0 / (dist.mean(axis=1) + _EPS)
+    return ShrinkingKNN(features, np.arange(n), k_neighbors).typicality(k_neighbors)[1]
+
+
+class ShrinkingKNN:
+    """K-NN distances within a fixed set of rows while rows are removed from it.
+
+    Each row keeps its `cache` nearest neighbours (sorted); queries skip removed rows, and a row
+    left with fewer than K live neighbours is searched again among the live rows. Exact: the K
+    nearest live rows are the first K live entries of any sorted list that holds them.
+    """
+
+    def __init__(self, features: np.ndarray, rows: np.ndarray, cache: int) -> None:
+        self.features = features
+        self.rows = np.asarray(rows, dtype=np.intp)  # pool positions, ascending
+        m = self.rows.shape[0]
+        self.n_live = m
+        self.live = np.ones(m + 1, dtype=bool)
+        self.live[m] = False  # position m pads short lists: never live
+        c = min(int(cache), m - 1)
+        dist, nbr = NearestNeighbors(n_neighbors=c).fit(features[self.rows]).kneighbors()
+        self.dist, self.nbr = dist, nbr.astype(np.int32)
+
+    def remove(self, position: int) -> None:
+        """Mark one row (its position in `rows`) as gone."""
+        if self.live[position]:
+            self.live[position] = False
+            self.n_live -= 1
+
+    def typicality(self, k_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions of the live rows, their typicality among the live rows), K = min(k, n // 2)."""
+        pos, mean = self.mean_distances(min(k_neighbors, self.n_live // 2))
+        return pos, 1.0 / (mean + _EPS)
+
+    def mean_distances(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions of the live rows, mean distance of each to its k >= 1 nearest live rows)."""
+        pos = np.flatnonzero(self.live)
+        valid = self.live[self.nbr[pos]]
+        short = valid.sum(axis=1) < k
+        if short.any():
+            self._research(pos[short], pos)
+            valid = self.live[self.nbr[pos]]
+        first_k = valid & (np.cumsum(valid, axis=1) <= k)
+        return pos, np.where(first_k, self.dist[pos], 0.0).sum(axis=1) / k
+
+    def _research(self, need: np.ndarray, live: np.ndarray, block: int = 512) -> None:
+        """New neighbour lists for rows `need` among the `live` rows (each one itself excluded).
+
+        Few rows run short at a time, so this is a direct float64 distance block rather than a
+        scikit-learn search (whose per-call overhead is ~10 ms, and far more when OpenMP threads
+        compete for busy cores)."""
+        c = min(self.nbr.shape[1], live.shape[0] - 1)
+        L = self.features[self.rows[live]].astype(np.float64)
+        L_sq = np.einsum("ij,ij->i", L, L)
+        own = np.searchsorted(live, need)
+        self.dist[need] = np.inf
+        self.nbr[need] = self.live.shape[0] - 1
+        for s in range(0, need.shape[0], block):
+            rows = need[s:s + block]
+            Q = L[own[s:s + block]]
+            d2 = L_sq[own[s:s + block], None] - 2.0 * (Q @ L.T) + L_sq[None, :]
+            d2[np.arange(rows.shape[0]), own[s:s + block]] = np.inf  # not its own neighbour
+            part = np.argpartition(d2, c - 1, axis=1)[:, :c]
+            part_d2 = np.take_along_axis(d2, part, axis=1)
+            order = np.argsort(part_d2, axis=1, kind="stable")
+            self.dist[rows, :c] = np.sqrt(np.maximum(np.take_along_axis(part_d2, order, axis=1), 0.0))
+            self.nbr[rows, :c] = live[np.take_along_axis(part, order, axis=1)]
 
 
 class TypiClustResult(NamedTuple):
@@ -93,14 +164,16 @@ def typiclust_select(
         Clusters with at most this many rows are outliers, used only once every larger cluster
         is exhausted.
     max_cluster_rows : int or None
-        A visit to a cluster with more available rows than this ranks a random sample of this
-        many of them (drawn with `rng`) instead of all; None: always all (exact).
+        A cluster with more available rows than this at its first visit is ranked on a random
+        sample of this many of them (drawn with `rng`), kept for later visits until it runs out;
+        None: always all rows (exact).
     rng : numpy Generator
         Needed only when `max_cluster_rows` is set.
 
     Clusters are ranked by (number of labeled rows ascending, size descending, id ascending) and
     visited round-robin in that order; each visit takes the most typical of the cluster's rows
-    not yet labeled or chosen (typicality computed among those rows; ties → lowest row).
+    not yet labeled or chosen (typicality computed among those rows, from the cluster's K-NN
+    graph kept between visits; ties → lowest row).
     Deterministic unless a cluster is sampled (then determined by `rng`).
     """
     labels = np.asarray(cluster_labels, dtype=np.intp)
@@ -121,6 +194,8 @@ def typiclust_select(
     by_cluster = np.argsort(labels, kind="stable")  # rows grouped by cluster, ascending within
     starts = np.r_[0, np.cumsum(sizes)]
     idx, clusters, typ = [], [], []
+    graphs: dict[int, ShrinkingKNN | None] = {}  # per visited cluster: its rows' K-NN graph
+    remaining = sizes - covered  # available rows per cluster
     large = sizes[ranked] > min_cluster_size
     for tier in (ranked[large], ranked[~large]):
         active = list(tier)
@@ -129,25 +204,32 @@ def typiclust_select(
             for c in active:
                 if len(idx) == k:
                     break
-                members = by_cluster[starts[c]:starts[c + 1]]
-                members = members[available[members]]
-                if members.size == 0:
+                if remaining[c] == 0:
                     continue
-                ranked_rows = members
-                if max_cluster_rows is not None and members.size > max_cluster_rows:
-                    ranked_rows = np.sort(rng.choice(members, size=max_cluster_rows, replace=False))
-                if members.size == 1:
+                graph = graphs.get(c)
+                if graph is None or graph.n_live < 2:  # first visit, or its sample ran out
+                    members = by_cluster[starts[c]:starts[c + 1]]
+                    members = members[available[members]]
+                    if max_cluster_rows is not None and members.size > max_cluster_rows:
+                        members = np.sort(rng.choice(members, size=max_cluster_rows, replace=False))
+                    graph = ShrinkingKNN(features, members, 2 * k_neighbors) if members.size > 1 else None
+                    graphs[c] = graph
+                if graph is None:  # the cluster's last row
                     best, score = members[0], np.nan
                 else:
-                    t = typicality(features[ranked_rows], k_neighbors)
+                    pos, t = graph.typicality(k_neighbors)
                     j = int(np.argmax(t))
-                    best, score = ranked_rows[j], float(t[j])
+                    best, score = graph.rows[pos[j]], float(t[j])
+                    graph.remove(pos[j])
                 available[best] = False
+                remaining[c] -= 1
                 idx.append(int(best))
                 clusters.append(int(c))
                 typ.append(score)
-                if members.size > 1:
+                if remaining[c] > 0:
                     still.append(c)
+                else:
+                    graphs.pop(c, None)
             active = still
     return TypiClustResult(np.asarray(idx, dtype=np.intp), np.asarray(clusters), np.asarray(typ))
 
