@@ -110,8 +110,8 @@ def test_large_cluster_is_ranked_on_a_sample_drawn_with_rng():
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), k_neighbors=st.sampled_from([1, 2, 3, 5]),
-       duplicates=st.booleans())
-def test_revisits_with_a_kept_knn_graph_equal_recomputing(seed, k_neighbors, duplicates):
+       duplicates=st.booleans(), dtype=st.sampled_from([np.float64, np.float32]))
+def test_revisits_with_a_kept_knn_graph_equal_recomputing(seed, k_neighbors, duplicates, dtype):
     """Many visits per cluster (lists run short and are searched again): each pick and its
     typicality are those of a K-NN recomputed among the remaining rows at that visit."""
     rng = np.random.default_rng(seed)
@@ -120,6 +120,8 @@ def test_revisits_with_a_kept_knn_graph_equal_recomputing(seed, k_neighbors, dup
     if duplicates:  # exact ties at distance 0: the row itself may not come first
         F[rng.integers(0, F.shape[0], 8)] = F[0]
         F = np.round(F, 1)
+    F = F.astype(dtype)
+    tol = {"rel": 1e-7, "abs": 1e-6} if dtype == np.float64 else {"rel": 1e-5, "abs": 1e-5}
     labeled = rng.choice(labels.size, size=rng.integers(0, labels.size // 3 + 1), replace=False)
     k = int(rng.integers(1, labels.size - labeled.size + 1))
     res = typiclust_select(F, labels, labeled, k, k_neighbors=k_neighbors)
@@ -130,9 +132,9 @@ def test_revisits_with_a_kept_knn_graph_equal_recomputing(seed, k_neighbors, dup
     for i, c, t in zip(res.idx, res.clusters, res.typicality):
         rows = np.flatnonzero((labels == c) & free)
         if rows.size > 1:
-            brute_mean = 1.0 / brute_typicality(F[rows], k_neighbors) - 1e-5
-            assert 1.0 / t - 1e-5 == pytest.approx(brute_mean.min(), rel=1e-7, abs=1e-6)
-            assert brute_mean[rows == i][0] == pytest.approx(brute_mean.min(), rel=1e-7, abs=1e-6)
+            brute_mean = 1.0 / brute_typicality(F[rows].astype(np.float64), k_neighbors) - 1e-5
+            assert 1.0 / t - 1e-5 == pytest.approx(brute_mean.min(), **tol)
+            assert brute_mean[rows == i][0] == pytest.approx(brute_mean.min(), **tol)
         free[i] = False
     assert np.unique(res.idx).size == k and not np.isin(res.idx, labeled).any()
 

@@ -79,7 +79,10 @@ class ShrinkingKNN:
         self.live[m] = False  # position m pads short lists: never live
         c = min(int(cache), m - 1)
         dist, nbr = NearestNeighbors(n_neighbors=c).fit(features[self.rows]).kneighbors()
-        self.dist, self.nbr = dist, nbr.astype(np.int32)
+        # compact: distances at the features' precision, positions in the smallest int that fits
+        # (a 10⁶-row pool keeps ~10⁶ × 2K entries while a batch visits all its clusters)
+        self.dist = dist.astype(np.result_type(features.dtype, np.float32), copy=False)
+        self.nbr = nbr.astype(np.int16 if m < np.iinfo(np.int16).max else np.int32)
 
     def remove(self, position: int) -> None:
         """Mark one row (its position in `rows`) as gone."""
@@ -101,7 +104,7 @@ class ShrinkingKNN:
             self._research(pos[short], pos)
             valid = self.live[self.nbr[pos]]
         first_k = valid & (np.cumsum(valid, axis=1) <= k)
-        return pos, np.where(first_k, self.dist[pos], 0.0).sum(axis=1) / k
+        return pos, np.where(first_k, self.dist[pos], 0.0).sum(axis=1, dtype=np.float64) / k
 
     def _research(self, need: np.ndarray, live: np.ndarray, block: int = 512) -> None:
         """New neighbour lists for rows `need` among the `live` rows (each one itself excluded).
