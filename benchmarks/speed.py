@@ -31,6 +31,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -398,8 +399,6 @@ def _repeats_text(cells) -> str:
 
 def _limits_text(cells) -> str:
     """The limits the DNF cells actually hit (each cell keeps the one of the run that measured it)."""
-    import re
-
     hit = sorted({int(m.group(1)) for c in cells if c.get("status") == "timeout"
                   for m in [re.search(r"in (\d+) s", c.get("error", ""))] if m})
     if not hit:
@@ -424,8 +423,8 @@ def render_markdown(res: dict) -> str:
         + ", ".join(f"{k} {v}" for k, v in res["versions"].items() if v) + ".",
         "",
         "Each cell: median seconds of the selection call / peak extra MiB; for peers, "
-        "(×r) = peer time ÷ activelab time (higher = activelab faster). DNF = did not finish "
-        "within the limit; OOM = needed more memory than the cap; — = the library has no such "
+        "(×r) = peer time ÷ activelab time (higher = activelab faster). DNF (t s) = did not finish "
+        "within t seconds; OOM = needed more memory than the cap; — = the library has no such "
         "strategy; blank = not run.",
         "",
     ]
@@ -493,8 +492,9 @@ def _cell_text(by, lib, s, n, d, b) -> str:
         if len(c["seconds"]) < 3:
             txt += f" [{len(c['seconds'])} run{'s' if len(c['seconds']) > 1 else ''}]"
         return txt
-    if st == "timeout":
-        return "DNF"
+    if st == "timeout":  # with the limit it hit: cells may come from runs with different limits
+        limit = re.search(r"in (\d+) s", c.get("error", ""))
+        return f"DNF ({limit.group(1)} s)" if limit else "DNF"
     if st == "oom":
         return "OOM"
     if st == "skipped":
