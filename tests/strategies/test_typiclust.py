@@ -153,3 +153,11 @@ def test_a_sampled_cluster_keeps_its_sample_until_it_runs_out():
             live = sample
         assert i == live[np.argmax(brute_typicality(F[live]))]
         free[i] = False
+
+
+def test_sparse_features_are_a_clear_input_error():
+    from scipy import sparse
+
+    F, labels = _clustered([6, 6], seed=5)
+    with pytest.raises(activelab.InvalidInputError, match="dense"):
+        typiclust_select(sparse.csr_matrix(F), labels, np.array([], dtype=int), 2)

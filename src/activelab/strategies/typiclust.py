@@ -179,6 +179,11 @@ def typiclust_select(
     graph kept between visits; ties → lowest row).
     Deterministic unless a cluster is sampled (then determined by `rng`).
     """
+    if not isinstance(features, np.ndarray):
+        raise InvalidInputError(
+            "typiclust: features must be a dense NumPy array (call .toarray() on a sparse matrix, "
+            f"or pass a dense embedding); got {type(features).__name__}."
+        )
     labels = np.asarray(cluster_labels, dtype=np.intp)
     n = labels.shape[0]
     available = np.ones(n, dtype=bool)
