@@ -161,3 +161,11 @@ def test_sparse_features_are_a_clear_input_error():
     F, labels = _clustered([6, 6], seed=5)
     with pytest.raises(activelab.InvalidInputError, match="dense"):
         typiclust_select(sparse.csr_matrix(F), labels, np.array([], dtype=int), 2)
+
+
+def test_typicality_input_errors():
+    F = np.random.default_rng(0).standard_normal((5, 2))
+    with pytest.raises(activelab.InvalidInputError, match="2 rows"):
+        typicality(F[:1])
+    with pytest.raises(activelab.InvalidInputError, match="k_neighbors"):
+        typicality(F, 0)

@@ -59,6 +59,8 @@ def typicality(features: np.ndarray, k_neighbors: int = 20) -> np.ndarray:
     n = features.shape[0]
     if n < 2:
         raise InvalidInputError(f"typicality needs at least 2 rows; got {n}.")
+    if not isinstance(k_neighbors, (int, np.integer)) or k_neighbors < 1:
+        raise InvalidInputError(f"typicality: k_neighbors must be an integer >= 1; got {k_neighbors!r}.")
     return ShrinkingKNN(features, np.arange(n), k_neighbors).typicality(k_neighbors)[1]
 
 
