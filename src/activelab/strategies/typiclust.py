@@ -121,10 +121,9 @@ class ShrinkingKNN:
         self.dist[need] = np.inf
         self.nbr[need] = self.live.shape[0] - 1
         for s in range(0, need.shape[0], block):
-            rows = need[s:s + block]
-            Q = L[own[s:s + block]]
-            d2 = L_sq[own[s:s + block], None] - 2.0 * (Q @ L.T) + L_sq[None, :]
-            d2[np.arange(rows.shape[0]), own[s:s + block]] = np.inf  # not its own neighbour
+            rows, mine = need[s:s + block], own[s:s + block]
+            d2 = L_sq[mine, None] - 2.0 * (L[mine] @ L.T) + L_sq[None, :]
+            d2[np.arange(rows.shape[0]), mine] = np.inf  # not its own neighbour
             part = np.argpartition(d2, c - 1, axis=1)[:, :c]
             part_d2 = np.take_along_axis(d2, part, axis=1)
             order = np.argsort(part_d2, axis=1, kind="stable")
