@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from activelab.service.db import utcnow
-from activelab.service.models import Event, Lease
+from activelab.service.tables import Event, Lease
 
 from ._data import truth_of_image
 

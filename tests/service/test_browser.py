@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from activelab.service import Runtime, create_app
 from activelab.service.auth import add_annotator
-from activelab.service.models import Annotator, Event, Item
+from activelab.service.tables import Annotator, Event, Item
 
 from ._data import truth_of_image
 from ._server import ThreadServer

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from activelab.service.auth import add_annotator
 from activelab.service.labels import current_labels
-from activelab.service.models import Event
+from activelab.service.tables import Event
 from activelab.service.project import Project
 from activelab.service.runtime import open_store
 

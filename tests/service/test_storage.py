@@ -14,7 +14,7 @@ from activelab.service.auth import Principal, add_annotator
 from activelab.service.db import Store, normalize_url, utcnow
 from activelab.service.labels import current_label_event, record_label, record_undo
 from activelab.service.leases import claim, lease_next
-from activelab.service.models import Base, Event
+from activelab.service.tables import Base, Event
 from activelab.service.project import Project, ProjectError
 from activelab.service.runtime import open_store
 
@@ -143,7 +143,7 @@ def test_lease_finds_an_item_queued_after_the_queue_was_read(store, monkeypatch)
     """A retrain can queue every remaining item between lease_next's read of the queue and its
     scan of the pool; the scan must still hand one out (it once answered 'no item')."""
     import activelab.service.leases as leases
-    from activelab.service.models import Item, QueueEntry
+    from activelab.service.tables import Item, QueueEntry
 
     add_annotator(store, "alice")
     with store.write() as s:

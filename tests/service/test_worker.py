@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from activelab.service import worker as worker_module
-from activelab.service.models import QueueEntry, Run
+from activelab.service.tables import QueueEntry, Run
 
 from ._data import make_jsonl, truth_of_image
 

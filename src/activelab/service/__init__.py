@@ -8,7 +8,7 @@ Modules, one job each:
 
 - `project` — the project folder (settings, item manifest, features)
 - `importers`, `features` — data (images, CSV/Parquet, JSONL) → items and a feature matrix
-- `models`, `db`, `migrations/` — SQLAlchemy schema, SQLite/PostgreSQL engines, Alembic
+- `tables`, `db`, `migrations/` — SQLAlchemy tables, SQLite/PostgreSQL engines, Alembic
 - `auth` — hashed tokens; `leases` — who works on what; `labels` — the append-only event log
 - `modeling`, `worker` — retrain and re-rank in a background thread
 - `progress`, `export` — read-only views; `api`, `pages`, `middleware`, `app` — the web app

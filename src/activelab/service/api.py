@@ -17,7 +17,7 @@ from .auth import Principal, authenticate
 from .errors import NotFoundError
 from .labels import annotator_count, record_label, record_skip, record_undo
 from .leases import Leased, lease_next
-from .models import Run
+from .tables import Run
 from .progress import iso, progress, stats
 from .schemas import (
     EventOut, LabelIn, MeOut, NextOut, ProgressOut, SettingsIn, SettingsOut, SkipIn, StatsOut,
@@ -219,7 +219,7 @@ class Service:
         from sqlalchemy import select
 
         from .db import utcnow
-        from .models import Lease, QueueEntry
+        from .tables import Lease, QueueEntry
 
         with self.runtime.store.read() as s:
             row = s.execute(

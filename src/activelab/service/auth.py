@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .db import Store, utcnow
-from .models import Annotator
 from .project import ProjectError
+from .tables import Annotator
 
 TOKEN_PREFIX = "al_"
 CACHE_SECONDS = 10.0

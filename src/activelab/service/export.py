@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from .db import Store
 from .labels import annotator_names, current_labels
-from .models import Event, Item
 from .progress import iso
+from .tables import Event, Item
 
 FORMATS = ("csv", "jsonl")
 CURRENT_FIELDS = ("item_id", "label", "annotator", "labeled_at", "event_id")

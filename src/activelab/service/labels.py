@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from .auth import Principal
 from .db import Store, utcnow
 from .errors import ConflictError, ForbiddenError, LabelError, NotFoundError
-from .models import Annotator, Event, Item, Lease
+from .tables import Annotator, Event, Item, Lease
 
 LABEL_KINDS = ("label", "relabel")
 

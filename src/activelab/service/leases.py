@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from .db import Store, utcnow
 from .labels import current_label_event, labeled_condition, skipped_by_condition
-from .models import Item, Lease, QueueEntry
+from .tables import Item, Lease, QueueEntry
 
 CANDIDATES_PER_TRY = 16
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from .db import Store, utcnow
 from .labels import LABEL_KINDS, annotator_names, current_labels, labeled_condition, live
-from .models import Event, Item, Lease, QueueEntry, Run
+from .tables import Event, Item, Lease, QueueEntry, Run
 
 MAX_POINTS = 300
 MAX_QUEUE_POINTS = 500

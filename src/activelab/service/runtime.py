@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 from .db import Store
 from .features import compute_features, text_field_of
 from .importers import merge_items, read_source
-from .models import Item
 from .project import TASKS, Project, ProjectConfig, ProjectError, parse_labels
 from .settings import from_config, read_settings, validate
+from .tables import Item
 
 OWNER_KEY = "project"
 

@@ -22,8 +22,8 @@ from .. import UNLABELED
 from .db import Store, utcnow
 from .labels import LABEL_KINDS, current_labels, labeled_condition
 from .modeling import cv_accuracy, rank_pool
-from .models import Event, QueueEntry, Run
 from .settings import Settings, read_settings
+from .tables import Event, QueueEntry, Run
 
 log = logging.getLogger("activelab.service.worker")
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from activelab.service.models import Base
+from activelab.service.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only reached by a bare `alembic` command
