@@ -65,7 +65,7 @@ def test_init_token_export(run, tmp_path, image_dir):
 
 def test_export_after_labeling(run, tmp_path):
     from activelab.service.auth import Principal, add_annotator
-    from activelab.service.labels import record_label
+    from activelab.service.labellog import record_label
     from activelab.service.leases import lease_next
     from activelab.service.project import Project
     from activelab.service.runtime import open_store

@@ -12,10 +12,10 @@ import httpx
 from sqlalchemy import func, select
 
 from activelab.service.auth import add_annotator
-from activelab.service.labels import current_labels
-from activelab.service.tables import Event
 from activelab.service.project import Project
+from activelab.service.queries import current_labels
 from activelab.service.runtime import open_store
+from activelab.service.tables import Event
 
 from ._data import truth_of_image
 from ._server import Server

@@ -10,11 +10,11 @@ from sqlalchemy import delete
 
 from activelab.service.auth import add_annotator
 from activelab.service.db import utcnow
-from activelab.service.labels import annotator_count, current_labels
-from activelab.service.tables import Event
 from activelab.service.progress import labels_over_time
 from activelab.service.project import Project
+from activelab.service.queries import annotator_count, current_labels
 from activelab.service.runtime import open_store
+from activelab.service.tables import Event
 
 N_ITEMS, N_ANNOTATORS, LABELS = 4, 3, ("red", "blue")
 

@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from activelab.service.auth import Principal, add_annotator
 from activelab.service.db import Store, normalize_url, utcnow
-from activelab.service.labels import current_label_event, record_label, record_undo
+from activelab.service.labellog import record_label, record_undo
 from activelab.service.leases import claim, lease_next
-from activelab.service.tables import Base, Event
 from activelab.service.project import Project, ProjectError
+from activelab.service.queries import current_label_event
 from activelab.service.runtime import open_store
+from activelab.service.tables import Base, Event
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def test_background_thread_retrains_by_itself(project_dir, db_url):
 def test_text_projects_retrain_on_sparse_tfidf(tmp_path, strategy):
     from activelab.service import Runtime, init_project
     from activelab.service.auth import Principal, add_annotator
-    from activelab.service.labels import record_label
+    from activelab.service.labellog import record_label
     from activelab.service.leases import lease_next
     from activelab.service.worker import RetrainWorker
 

@@ -9,7 +9,8 @@ Modules, one job each:
 - `project` — the project folder (settings, item manifest, features)
 - `importers`, `features` — data (images, CSV/Parquet, JSONL) → items and a feature matrix
 - `tables`, `db`, `migrations/` — SQLAlchemy tables, SQLite/PostgreSQL engines, Alembic
-- `auth` — hashed tokens; `leases` — who works on what; `labels` — the append-only event log
+- `auth` — hashed tokens; `leases` — who works on what (and the lease check a write passes)
+- `labellog` — writes to the append-only label log; `queries` — the state derived from it
 - `modeling`, `worker` — retrain and re-rank in a background thread
 - `progress`, `export` — read-only views; `api`, `pages`, `middleware`, `app` — the web app
 - `commands` — `init`, `serve`, `export`, `token` for the `activelab` command line

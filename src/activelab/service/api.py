@@ -15,15 +15,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from . import export as exporting
 from .auth import Principal, authenticate
 from .errors import NotFoundError
-from .labels import annotator_count, record_label, record_skip, record_undo
-from .leases import Leased, lease_next
-from .tables import Run
+from .labellog import record_label, record_skip, record_undo
+from .leases import Leased, held_lease, lease_next
 from .progress import iso, progress, stats
+from .queries import annotator_count
 from .schemas import (
     EventOut, LabelIn, MeOut, NextOut, ProgressOut, SettingsIn, SettingsOut, SkipIn, StatsOut,
     UndoIn, UndoOut,
 )
 from .settings import write_settings
+from .tables import Run
 
 COOKIE = "activelab_token"
 _bearer = HTTPBearer(auto_error=False, description="A token from `activelab token add`.")
@@ -216,21 +217,7 @@ class Service:
         return self._runs[run_id]
 
     def leased_item(self, who: Principal, item_idx: int) -> Leased | None:
-        from sqlalchemy import select
-
-        from .db import utcnow
-        from .tables import Lease, QueueEntry
-
-        with self.runtime.store.read() as s:
-            row = s.execute(
-                select(Lease.expires_at, QueueEntry.score, QueueEntry.rank, QueueEntry.run_id)
-                .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
-                .where(Lease.item_idx == item_idx, Lease.annotator_id == who.id,
-                       Lease.expires_at > utcnow())
-            ).first()
-        if row is None:
-            return None
-        return Leased(item_idx, self.runtime.items[item_idx]["item_id"], *row)
+        return held_lease(self.runtime.store, who.id, item_idx)
 
     def next_out(self, who: Principal, leased: Leased | None) -> NextOut:
         with self.runtime.store.read() as s:

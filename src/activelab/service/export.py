@@ -10,8 +10,8 @@ import json
 from sqlalchemy import select
 
 from .db import Store
-from .labels import annotator_names, current_labels
 from .progress import iso
+from .queries import annotator_names, current_labels
 from .tables import Event, Item
 
 FORMATS = ("csv", "jsonl")

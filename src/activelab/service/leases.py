@@ -7,7 +7,8 @@ unlabeled, not skipped by this annotator and not leased to anyone else. A claim 
 annotators can never both win the same unexpired item, on SQLite or PostgreSQL. When the queue has
 nothing left (the retrain worker has not re-ranked yet) any eligible item is handed out at random,
 so labeling never waits for the model (and never sees "nothing to label" while a retrain swaps
-the queue).
+the queue). `require_lease` is the check a label or skip passes first: the caller holds the item's
+unexpired lease.
 
 (`random` here only spreads concurrent annotators over the pool; it needs no seeding.)
 """
@@ -25,8 +26,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .auth import Principal
 from .db import Store, utcnow
-from .labels import current_label_event, labeled_condition, skipped_by_condition
+from .errors import ConflictError
+from .queries import current_label_event, labeled_condition, skipped_by_condition
 from .tables import Item, Lease, QueueEntry
 
 CANDIDATES_PER_TRY = 16
@@ -130,16 +133,6 @@ def _in_flight(store: Store):
             state["n"] -= 1
 
 
-def release(store: Store, annotator_id: int) -> int:
-    """Drop every lease the annotator holds (e.g. when they log out); returns how many."""
-    with store.write() as s:
-        return s.execute(delete(Lease).where(Lease.annotator_id == annotator_id)).rowcount
-
-
-def active_leases(s: Session) -> int:
-    return int(s.scalar(select(func.count()).select_from(Lease).where(Lease.expires_at > utcnow())) or 0)
-
-
 _HELD = (
     select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
            QueueEntry.run_id)
@@ -155,6 +148,39 @@ _HELD = (
 def _held(s: Session, annotator_id: int, now: datetime) -> Leased | None:
     row = s.connection().execute(_HELD, {"who": annotator_id, "now": now}).first()
     return None if row is None else Leased(*row)
+
+
+_HELD_ITEM = (
+    select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
+           QueueEntry.run_id)
+    .join(Item, Item.idx == Lease.item_idx)
+    .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
+    .where(Lease.item_idx == bindparam("idx"), Lease.annotator_id == bindparam("who"),
+           Lease.expires_at > bindparam("now"))
+)
+
+
+def held_lease(store: Store, annotator_id: int, item_idx: int) -> Leased | None:
+    """The annotator's unexpired lease on `item_idx`, or None."""
+    with store.read() as s:
+        row = s.execute(_HELD_ITEM, {"idx": item_idx, "who": annotator_id, "now": utcnow()}).first()
+    return None if row is None else Leased(*row)
+
+
+def require_lease(s: Session, who: Principal, item: Item, now: datetime) -> None:
+    """Raise `ConflictError` unless `who` holds an unexpired lease on `item` (locks the lease row
+    for the rest of the write transaction)."""
+    lease = s.get(Lease, item.idx, with_for_update=True)
+    if lease is None or lease.annotator_id != who.id:
+        raise ConflictError(
+            f"you hold no lease on item {item.item_id!r}; ask for work with GET /api/next "
+            "(an item is labeled by the annotator it was handed to)."
+        )
+    if lease.expires_at <= now:
+        raise ConflictError(
+            f"your lease on item {item.item_id!r} expired at {lease.expires_at.isoformat()}Z; "
+            "get a fresh item with GET /api/next."
+        )
 
 
 def _candidate_statements():

@@ -8,7 +8,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from .db import Store, utcnow
-from .labels import LABEL_KINDS, annotator_names, current_labels, labeled_condition, live
+from .queries import LABEL_KINDS, annotator_names, current_labels, labeled_condition, live
 from .tables import Event, Item, Lease, QueueEntry, Run
 
 MAX_POINTS = 300

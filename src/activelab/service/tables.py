@@ -10,7 +10,7 @@ checks that the two agree.
     settings    run-time settings an admin may change (JSON values)
 
 Nothing in `events` is ever updated or deleted; the current label of an item is derived from it
-(see `labels.py`).
+(see `queries.py`).
 """
 
 from __future__ import annotations

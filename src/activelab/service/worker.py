@@ -20,8 +20,8 @@ from sqlalchemy import delete, func, insert, select
 
 from .. import UNLABELED
 from .db import Store, utcnow
-from .labels import LABEL_KINDS, current_labels, labeled_condition
 from .modeling import cv_accuracy, rank_pool
+from .queries import LABEL_KINDS, current_labels, labeled_condition
 from .settings import Settings, read_settings
 from .tables import Event, QueueEntry, Run
 
