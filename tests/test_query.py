@@ -14,7 +14,7 @@ from sklearn.naive_bayes import GaussianNB
 
 import activelab
 from activelab import UNLABELED
-from activelab._model import ModelAdapter
+from activelab.models import SklearnModel
 from activelab.strategies import top_k
 
 from .conftest import make_pool
@@ -73,11 +73,11 @@ def test_probabilities_aligned_to_full_label_set():
     y = y.copy()
     y[y == 1] = UNLABELED  # class 1 has no label yet
     lab = np.flatnonzero(y != UNLABELED)
-    adapter = ModelAdapter.fit(GaussianNB(), X, y, lab, np.array([0, 1, 2, 3]))
+    adapter = SklearnModel(GaussianNB()).fit(X, y, lab, np.array([0, 1, 2, 3]))
     p = adapter.predict_proba(X[:5])
     assert p.shape == (5, 4)
     np.testing.assert_array_equal(p[:, 1], 0.0)
-    raw = adapter.model.predict_proba(X[:5])
+    raw = adapter.estimator.predict_proba(X[:5])
     np.testing.assert_allclose(p[:, [0, 2, 3]], raw)
     sel = activelab.propose(X, y, strategy="least_confidence", classes=[0, 1, 2, 3], batch_size=3,
                             random_state=0)
@@ -129,7 +129,7 @@ def test_top_k_ties_broken_by_rng_only():
 
 
 def test_public_api_is_exactly_all():
-    public = {n for n in dir(activelab) if not n.startswith("_")} - {"strategies", "experiments", "cli", "service"}
+    public = {n for n in dir(activelab) if not n.startswith("_")} - {"strategies", "experiments", "cli", "service", "loop", "models"}
     assert public <= set(activelab.__all__) | {"annotations"}
     for name in activelab.__all__:
         assert hasattr(activelab, name)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from activelab import PoolContext, make_strategy
-from activelab._model import ModelAdapter
+from activelab.models import SklearnFitted
 
 from . import STRATEGIES, Pool, PrecomputedProba
 
 
 def context(pool: Pool) -> PoolContext:
-    model = ModelAdapter.from_fitted(_Linear(pool), np.arange(pool.n_classes))
+    model = SklearnFitted(_Linear(pool), np.arange(pool.n_classes))
     return PoolContext(X=pool.X, y=pool.y, labeled=pool.y >= 0, classes=np.arange(pool.n_classes),
                        model=model, embedding=pool.X)
 

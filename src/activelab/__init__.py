@@ -13,7 +13,8 @@ from ._errors import (
     UnknownNameError,
 )
 from ._labels import UNLABELED, labeled_mask
-from ._loop import propose, query
+from ._query import propose, query
+from .loop import ActiveLoop, build_context
 from ._simulate import SimulationResult, simulate
 from .strategies import (
     PoolContext,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ActiveLabError",
+    "ActiveLoop",
     "ActiveLabWarning",
     "BatchSizeError",
     "ColdStartError",
@@ -42,6 +44,7 @@ __all__ = [
     "UNLABELED",
     "UnknownNameError",
     "__version__",
+    "build_context",
     "describe_strategies",
     "labeled_mask",
     "make_strategy",

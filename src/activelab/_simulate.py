@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -12,10 +11,10 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from ._errors import BatchSizeError, ColdStartError, InvalidInputError
 from ._labels import UNLABELED, labeled_mask
-from ._loop import build_context, select_checked
-from ._model import ModelAdapter, default_model
-from ._validation import check_batch_size, check_finite, check_pool, n_rows, take_rows
-from .strategies import Feedback, Strategy, make_strategy
+from .loop import ActiveLoop, build_context, select_checked
+from .models import check_trainable, default_model, predict_labels
+from ._validation import check_batch_size, check_finite, check_pool, n_rows
+from .strategies import make_strategy
 
 
 @dataclass
@@ -75,7 +74,6 @@ def simulate(
     n = y_true.shape[0]
     seed = None if random_state is None else int(random_state)
     init_rng = np.random.default_rng(None if seed is None else [seed, 0])
-    rng = np.random.default_rng(None if seed is None else [seed, 1])
     estimator = model if model is not None else default_model()
     strat = clone(make_strategy(strategy, **strategy_params))
 
@@ -90,39 +88,24 @@ def simulate(
             f"{rounds} rounds of {batch_size} labels need {rounds * batch_size} rows but only "
             f"{budget_left} are unlabeled after the seed set; lower rounds or batch_size."
         )
-    if strat.needs_model or strat.needs_estimator:
-        from ._model import check_trainable
-
+    if strat.needs_model or strat.needs_factory:
         check_trainable(y_obs[init_idx], f"strategy {strat.name!r} (seed set of {init_idx.size})")
 
     result = SimulationResult(strategy=strat.name)
-    fitted, fit_s = _fit(estimator, X, y_obs, classes, seed)
-    _record(result, X_test, y_test, fitted, y_obs, classes, fit_s, 0.0, init_idx, {})
+    loop = ActiveLoop(X, y_obs, strategy=strat, model=estimator, classes=classes,
+                      embedding=embedding, random_state=seed)
+    fitted = loop.fit()
+    _record(result, X_test, y_test, fitted, loop.y, classes, loop.last_fit_seconds, 0.0,
+            init_idx, {})
     if on_round:
         on_round(0, result)
-    adaptive = type(strat).update is not Strategy.update
-    ctx, carried_s = None, 0.0
     for r in range(1, rounds + 1):
-        t0 = time.perf_counter()
-        if ctx is None:
-            ctx = build_context(X, y_obs, strategy=strat, model=estimator, fitted=fitted,
-                                classes=classes, embedding=embedding,
-                                random_state=int(rng.integers(2**31 - 1)))
-        sel = select_checked(strat, ctx, batch_size, rng)
-        select_s = carried_s + time.perf_counter() - t0
-        y_obs[sel.idx] = y_true[sel.idx]  # the oracle answers
-        fitted, fit_s = _fit(estimator, X, y_obs, classes, seed)
-        ctx, carried_s = None, 0.0
-        if adaptive:
-            # the context the strategy learns from is the next round's: built (and its model's
-            # probabilities computed) once, and its cost counted in the next round's selection
-            t1 = time.perf_counter()
-            ctx = build_context(X, y_obs, strategy=strat, model=estimator, fitted=fitted,
-                                classes=classes, embedding=embedding,
-                                random_state=int(rng.integers(2**31 - 1)))
-            strat.update(Feedback(selection=sel, labels=y_true[sel.idx], ctx_after=ctx))
-            carried_s = time.perf_counter() - t1
-        _record(result, X_test, y_test, fitted, y_obs, classes, fit_s, select_s, sel.idx, sel.info)
+        sel = loop.propose(batch_size)
+        loop.teach(sel.idx, y_true[sel.idx])  # the oracle answers
+        fitted = loop.fit()
+        done = loop.history[-1]
+        _record(result, X_test, y_test, fitted, loop.y, classes, done.fit_seconds,
+                done.select_seconds, sel.idx, sel.info)
         if on_round:
             on_round(r, result)
     return result
@@ -147,7 +130,7 @@ def _initial_rows(X, y_true, initial, initial_strategy, estimator, embedding, rn
                 f"initial must be a number of seed labels between 1 and {n - 1}; got {initial!r}."
             )
         strat = make_strategy(initial_strategy)
-        if strat.needs_model or strat.needs_estimator:
+        if strat.needs_model or strat.needs_factory:
             raise ColdStartError(
                 f"initial_strategy {strat.name!r} needs a trained model, but the seed set is chosen "
                 "before any label exists; use 'random' or an exploration strategy."
@@ -162,22 +145,12 @@ def _initial_rows(X, y_true, initial, initial_strategy, estimator, embedding, rn
     return idx
 
 
-def _fit(estimator, X, y_obs, classes, seed):
-    """Fit on the labeled rows; a single labeled class gives a constant predictor (None)."""
-    lab = np.flatnonzero(labeled_mask(y_obs))
-    t0 = time.perf_counter()
-    if np.unique(y_obs[lab]).shape[0] < 2:
-        return None, 0.0
-    fitted = ModelAdapter.fit(estimator, X, y_obs, lab, classes, random_state=seed)
-    return fitted, time.perf_counter() - t0
-
-
 def _record(result, X_test, y_test, fitted, y_obs, classes, fit_s, select_s, idx, info):
     if fitted is None:  # one class so far: predict it everywhere
         lab = labeled_mask(y_obs)
         pred = np.full(np.asarray(y_test).shape, y_obs[lab][0], dtype=np.asarray(y_test).dtype)
     else:
-        pred = fitted.model.predict(X_test)
+        pred = predict_labels(fitted, X_test)
     result.labels.append(int(labeled_mask(y_obs).sum()))
     result.accuracy.append(float(accuracy_score(y_test, pred)))
     result.f1.append(float(f1_score(y_test, pred, labels=classes, average="macro", zero_division=0)))

@@ -88,7 +88,7 @@ if typer is not None:
     @app.command("models")
     def models_command() -> None:
         """List the model names `run --model` accepts."""
-        from .experiments.models import model_names
+        from .models import model_names
 
         for name in model_names():
             typer.echo(name)

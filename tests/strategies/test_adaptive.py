@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 import activelab
 from activelab import UNLABELED
-from activelab._model import ModelAdapter
+from activelab.models import SklearnModel
 from activelab.strategies import Feedback, PoolContext, Selection, make_strategy
 from activelab.strategies.albl import (
     exp4p_p_min,
@@ -42,7 +42,7 @@ def context(X, y, with_model=True):
     classes = np.unique(y[labeled])
     model = None
     if with_model:
-        model = ModelAdapter.fit(fast_model(), X, y, np.flatnonzero(labeled), classes, random_state=0)
+        model = SklearnModel(fast_model()).fit(X, y, np.flatnonzero(labeled), classes, random_state=0)
     return PoolContext(X=X, y=y, labeled=labeled, classes=classes, model=model, random_state=0)
 
 
@@ -119,7 +119,7 @@ def test_albl_update_equals_hand_computation():
     strat.update(Feedback(selection=sel, labels=y_true[sel.idx], ctx_after=ctx_after))
 
     q = np.asarray(sel.info["query_probability"])
-    pred = ctx_after.model.model.predict(X[sel.idx])
+    pred = ctx_after.model.estimator.predict(X[sel.idx])
     reward = np.sum((pred == y_true[sel.idx]) / q) / (80 * 20)
     assert strat.reward_ == pytest.approx(reward)
 

@@ -10,7 +10,7 @@ from sklearn.naive_bayes import GaussianNB
 
 import activelab
 from activelab import UNLABELED
-from activelab._loop import build_context
+from activelab.loop import build_context
 from activelab.strategies import make_strategy
 from activelab.strategies.bayesian import bald_scores, variation_ratio_scores
 

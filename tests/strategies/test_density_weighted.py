@@ -8,7 +8,7 @@ from sklearn.metrics.pairwise import cosine_similarity, rbf_kernel
 
 import activelab
 from activelab import UNLABELED
-from activelab._loop import build_context
+from activelab.loop import build_context
 from activelab.strategies import make_strategy
 from activelab.strategies.density_weighted import (
     information_density_scores,

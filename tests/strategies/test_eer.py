@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 import activelab
 from activelab import UNLABELED
-from activelab._loop import build_context
+from activelab.loop import build_context
 from activelab.strategies import make_strategy
 from activelab.strategies.eer import expected_loss
 

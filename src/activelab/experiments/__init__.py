@@ -2,7 +2,7 @@
 
 from .datasets import dataset_names, load_dataset
 from .metrics import learning_curve_auc, labels_to_reach
-from .models import make_model, model_names
+from ..models import make_model, model_names
 from .runner import ExperimentConfig, run_experiment
 
 __all__ = [

@@ -12,21 +12,15 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
 from .._errors import InvalidInputError
-from .._model import ModelAdapter
 from .._simulate import simulate
+from ..models import SCALES, SklearnModel, make_model, predict_labels, scale_pool
 from ..strategies import make_strategy
 from .datasets import load_dataset
-from .models import make_model
 from .summary import summarize
 
 SCHEMA_VERSION = 1
-#: Feature scaling before the loop: "pool" standardizes with the statistics of the whole pool
-#: (unlabeled rows are known in pool-based learning, so this is legitimate and far more stable
-#: than a scaler fitted on a handful of labeled rows); "none" keeps the features as they are.
-SCALES = ("pool", "none")
 
 
 @dataclass(frozen=True)
@@ -102,9 +96,7 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
     """One simulated run; returns the record stored in results.json's `runs`."""
     X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed)
     X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
-    if config.scale == "pool":
-        scaler = StandardScaler().fit(X_pool)
-        X_pool, X_test = scaler.transform(X_pool), scaler.transform(X_test)
+    X_pool, X_test = scale_pool(X_pool, X_test, scale=config.scale)
     model = make_model(config.model)
     result = simulate(
         X_pool, y_pool, X_test, y_test, strategy=strategy, model=model,
@@ -113,7 +105,8 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
         on_round=(lambda r, _res: on_round(r)) if on_round else None,
         **config.strategy_params.get(strategy, {}),
     )
-    full = ModelAdapter.fit(model, X_pool, y_pool, np.arange(len(y_pool)), np.unique(y), seed)
+    full = SklearnModel(model).fit(X_pool, y_pool, np.arange(len(y_pool)), np.unique(y),
+                                   random_state=seed)
     record = {
         "strategy": strategy,
         "seed": seed,
@@ -122,7 +115,7 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
         "f1": result.f1,
         "select_seconds": result.select_seconds,
         "fit_seconds": result.fit_seconds,
-        "full_pool_accuracy": float((full.model.predict(X_test) == y_test).mean()),
+        "full_pool_accuracy": float((predict_labels(full, X_test) == y_test).mean()),
     }
     arms = [info.get("arm") for info in result.info]
     if any(a is not None for a in arms):

@@ -31,7 +31,7 @@ class Ranking:
 def make_estimator(name: str, sparse: bool):
     """A fresh classifier for a model name (see `activelab models`); on sparse features (TF-IDF)
     scalers stop centering, which sparse matrices cannot do."""
-    from ..experiments.models import make_model
+    from ..models import make_model
 
     model = make_model(name)
     if sparse:
@@ -43,7 +43,7 @@ def make_estimator(name: str, sparse: bool):
 
 
 def model_names() -> list[str]:
-    from ..experiments.models import model_names as names
+    from ..models import model_names as names
 
     return names()
 

@@ -56,7 +56,7 @@ class Strategy(BaseEstimator):
     family: ClassVar[str] = ""
     reference: ClassVar[str] = ""
     needs_model: ClassVar[bool] = True
-    needs_estimator: ClassVar[bool] = False
+    needs_factory: ClassVar[bool] = False
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         raise NotImplementedError
@@ -67,17 +67,28 @@ class Strategy(BaseEstimator):
 
 @dataclass(frozen=True)
 class Feedback:
-    """What the loop tells a strategy after labeling its batch and refitting.
+    """What the loop tells a strategy after labels arrived for its batch and the model refitted.
 
     selection : the Selection the strategy made
-    labels : the labels revealed for `selection.idx`
+    labels : ndarray of shape (batch_size,)
+        The labels of `selection.idx` now (the unlabeled marker where none arrived yet).
     ctx_after : the PoolContext of the next round (model refitted with the new labels)
+    known : ndarray of bool, shape (batch_size,), or None
+        Which picks have a label; None means all of them (a simulated oracle answers every
+        pick, an annotator may label only part of the queue before the next retrain).
     """
 
     selection: Selection
     labels: np.ndarray
     ctx_after: PoolContext
-    extra: dict = field(default_factory=dict)
+    known: np.ndarray | None = None
+
+    def known_mask(self) -> np.ndarray:
+        """`known` as a boolean array aligned with `selection.idx`."""
+        n = np.asarray(self.selection.idx).shape[0]
+        if self.known is None:
+            return np.ones(n, dtype=bool)
+        return np.asarray(self.known, dtype=bool)
 
 
 class ScoreStrategy(Strategy):

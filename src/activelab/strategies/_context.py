@@ -1,5 +1,10 @@
 """The pool state handed to a strategy: data, labels, a fitted model, and shared, cached
-computations (probabilities, embeddings, committees) so each is computed once per round."""
+computations (probabilities, embeddings, committees) so each is computed once per round.
+
+A `PoolContext` is data the loop fills (`activelab.loop.build_context` validates the pool and
+fits the model); anyone may also construct one directly. Models are trained only through the
+model seam (`context.factory`), never by cloning inside the context.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ColdStartError
-from .._model import ModelAdapter, standardized, stratified_bootstrap
+from .._errors import ColdStartError, InvalidInputError
+from .._features import standardized
+from .._labels import as_label_array, compact, labeled_mask
 from .._validation import take_rows
+from ..models import (
+    FittedModel,
+    ModelFactory,
+    as_model_factory,
+    bootstrap_committee,
+    check_trainable,
+    ensemble,
+)
 
 
 @dataclass
@@ -23,13 +37,15 @@ class PoolContext:
         The whole pool (labeled and unlabeled rows); every index is a row position in it.
     y : ndarray of shape (n_samples,)
         Labels with the unlabeled marker where unknown.
-    labeled : ndarray of bool, shape (n_samples,)
-    classes : ndarray of shape (n_classes,)
-        The full label set; probability columns follow this order.
-    model : ModelAdapter or None
+    labeled : ndarray of bool, shape (n_samples,), optional
+        Derived from `y` when not given.
+    classes : ndarray of shape (n_classes,), optional
+        The full label set; probability columns follow this order. Default: the labels seen,
+        together with the fitted model's classes.
+    model : FittedModel or None
         A model fitted on the labeled rows (None when no strategy needs one).
-    estimator : scikit-learn classifier or None
-        The unfitted prototype, for strategies that build committees.
+    factory : ModelFactory or None
+        Trains further models (committees, refits) through the model seam.
     embedding : ndarray of shape (n_samples, n_dims) or None
         A user-supplied representation; otherwise taken from the model or standardized X.
     random_state : int or None
@@ -38,13 +54,29 @@ class PoolContext:
 
     X: Any
     y: np.ndarray
-    labeled: np.ndarray
-    classes: np.ndarray
-    model: ModelAdapter | None = None
-    estimator: Any = None
+    labeled: np.ndarray | None = None
+    classes: np.ndarray | None = None
+    model: FittedModel | None = None
+    factory: ModelFactory | None = None
     embedding: np.ndarray | None = None
     random_state: int | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.y = as_label_array(self.y)
+        if self.labeled is None:
+            self.labeled = labeled_mask(self.y)
+        self.labeled = np.asarray(self.labeled, dtype=bool)
+        if self.labeled.shape != self.y.shape:
+            raise InvalidInputError(
+                f"labeled has shape {self.labeled.shape} but y has {self.y.shape}."
+            )
+        if self.classes is None:
+            seen = np.unique(compact(self.y[self.labeled])) if self.labeled.any() else np.asarray([])
+            if self.model is not None:
+                seen = np.unique(np.concatenate([seen, np.asarray(self.model.classes)]))
+            self.classes = seen
+        self.classes = np.asarray(self.classes)
 
     @property
     def n_samples(self) -> int:
@@ -63,7 +95,7 @@ class PoolContext:
             self._cache["labeled_idx"] = np.flatnonzero(self.labeled)
         return self._cache["labeled_idx"]
 
-    def require_model(self, who: str) -> ModelAdapter:
+    def require_model(self, who: str) -> FittedModel:
         """The fitted model, or a ColdStartError that says how to get one."""
         if self.model is None:
             raise ColdStartError(
@@ -72,6 +104,15 @@ class PoolContext:
             )
         return self.model
 
+    def require_factory(self, who: str) -> ModelFactory:
+        """The model factory (to train committees or refits), or an error that says why not."""
+        if self.factory is None:
+            raise ColdStartError(
+                f"{who} trains extra models and needs a model factory (an unfitted classifier); "
+                "the context holds only a fitted model."
+            )
+        return self.factory
+
     def proba(self, who: str = "this strategy") -> np.ndarray:
         """Predicted probabilities of the candidates, shape (n_candidates, n_classes)."""
         if "proba" not in self._cache:
@@ -79,15 +120,33 @@ class PoolContext:
             self._cache["proba"] = model.predict_proba(take_rows(self.X, self.candidate_idx))
         return self._cache["proba"]
 
+    def predict_proba_rows(self, idx: np.ndarray, who: str = "this strategy") -> np.ndarray:
+        """The fitted model's probabilities for pool rows `idx` (labeled or not), not cached."""
+        return self.require_model(who).predict_proba(take_rows(self.X, np.asarray(idx, dtype=np.intp)))
+
+    def last_layer_input(self, who: str = "this strategy") -> np.ndarray:
+        """What the model's final layer sees for each candidate, shape (n_candidates, n_dims)."""
+        if "last_layer_input" not in self._cache:
+            model = self.require_model(who)
+            fn = getattr(model, "last_layer_input", None)
+            if not callable(fn):
+                raise InvalidInputError(
+                    f"{who} needs the model's last-layer inputs, but {type(model).__name__} has no "
+                    "last_layer_input(X); implement it (see activelab.models.LastLayer)."
+                )
+            self._cache["last_layer_input"] = fn(take_rows(self.X, self.candidate_idx))
+        return self._cache["last_layer_input"]
+
     def features(self) -> np.ndarray:
         """A float32 representation of the whole pool (n_samples, n_dims) for geometry.
 
-        User embedding first, then the model's own transform, then standardized inputs.
+        User embedding first, then the model's own representation, then standardized inputs.
         """
         if "features" not in self._cache:
             emb = self.embedding
-            if emb is None and self.model is not None:
-                emb = self.model.embed(self.X)
+            embed = getattr(self.model, "embed", None)
+            if emb is None and callable(embed):
+                emb = embed(self.X)
             if emb is None:
                 emb = standardized(self.X)
             self._cache["features"] = np.ascontiguousarray(emb, dtype=np.float32)
@@ -96,48 +155,52 @@ class PoolContext:
     def committee_proba(self, n_members: int, who: str = "this strategy") -> np.ndarray:
         """Candidate probabilities from a bootstrap committee, shape (n_members, n_candidates, n_classes).
 
-        Members are clones of `estimator` fitted on stratified bootstrap resamples of the
+        Members come from the context's factory fitted on stratified bootstrap resamples of the
         labeled rows, so each member has seen every labeled class.
         """
         key = ("committee", n_members)
         if key not in self._cache:
-            if self.estimator is None:
-                raise ColdStartError(f"{who} needs an estimator to build a committee.")
-            lab = self.labeled_idx
-            y_lab = self.y[lab]
-            rng = np.random.default_rng(self.random_state)
-            X_cand = take_rows(self.X, self.candidate_idx)
-            out = np.empty((n_members, self.candidate_idx.shape[0], self.classes.shape[0]))
-            for m in range(n_members):
-                boot = lab[stratified_bootstrap(y_lab, rng)]
-                member = ModelAdapter.fit(
-                    self.estimator, self.X, self.y, boot, self.classes,
-                    random_state=int(rng.integers(2**31 - 1)), who=who,
-                )
-                out[m] = member.predict_proba(X_cand)
-            self._cache[key] = out
+            factory = self.require_factory(who)
+            check_trainable(compact(self.y[self.labeled_idx]), who)
+            members = bootstrap_committee(factory, self.X, self.y, self.labeled_idx, self.classes,
+                                          n_members, self.random_state)
+            self._cache[key] = self._stack(members)
         return self._cache[key]
 
-    def ensemble_proba(self, estimators, who: str = "this strategy") -> np.ndarray:
+    def ensemble_proba(self, models, who: str = "this strategy") -> np.ndarray:
         """Candidate probabilities from an explicit ensemble, shape (n_members, n_candidates, n_classes).
 
-        Each estimator is cloned and fitted on all labeled rows (the originals are untouched);
-        member m gets a random_state derived from the round's seed and m, so a round is
-        reproducible while members stay distinct. Cached per list of estimator objects.
+        `models` are factories or unfitted classifiers, each fitted on all labeled rows (the
+        originals are untouched); cached per list of model objects.
         """
-        estimators = tuple(estimators)
-        key = ("ensemble", tuple(id(e) for e in estimators))
+        models = tuple(models)
+        key = ("ensemble", tuple(id(m) for m in models))
         cached = self._cache.get(key)
-        if cached is not None and all(a is b for a, b in zip(cached[0], estimators)):
+        if cached is not None and all(a is b for a, b in zip(cached[0], models)):
             return cached[1]
-        lab = self.labeled_idx
-        seeds = np.random.default_rng(self.random_state).integers(2**31 - 1, size=len(estimators))
+        check_trainable(compact(self.y[self.labeled_idx]), who)
+        factories = [as_model_factory(m) for m in models]
+        members = ensemble(factories, self.X, self.y, self.labeled_idx, self.classes,
+                           self.random_state)
+        out = self._stack(members)
+        self._cache[key] = (models, out)  # holding the objects keeps their ids unique
+        return out
+
+    def refit_with(self, rows: np.ndarray, labels, random_state=None,
+                   who: str = "this strategy") -> FittedModel:
+        """A model from the factory fitted on the labeled rows plus (`rows`, `labels`); the
+        context (its y included) is left untouched."""
+        factory = self.require_factory(who)
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.intp))
+        y = self.y.copy()
+        y[rows] = labels
+        idx = np.append(self.labeled_idx, rows)
+        check_trainable(compact(y[idx]), who)
+        return factory.fit(self.X, y, idx, self.classes, random_state=random_state)
+
+    def _stack(self, members) -> np.ndarray:
         X_cand = take_rows(self.X, self.candidate_idx)
-        out = np.empty((len(estimators), self.candidate_idx.shape[0], self.classes.shape[0]))
-        for m, est in enumerate(estimators):
-            member = ModelAdapter.fit(
-                est, self.X, self.y, lab, self.classes, random_state=int(seeds[m]), who=who,
-            )
+        out = np.empty((len(members), self.candidate_idx.shape[0], self.classes.shape[0]))
+        for m, member in enumerate(members):
             out[m] = member.predict_proba(X_cand)
-        self._cache[key] = (estimators, out)  # holding the objects keeps their ids unique
         return out

@@ -40,7 +40,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._errors import InvalidInputError
-from .._validation import take_rows
 from ._arms import (
     learned_state,
     arm_generators,
@@ -252,7 +251,6 @@ class ActiveLearningByLearning(Strategy):
             info, ("arm_names", "probabilities", "query_probability", "advice"), names, self.name
         )
         ctx = feedback.ctx_after
-        model = ctx.require_model(self.name)
 
         queried = np.concatenate([
             getattr(self, "queried_idx_", np.empty(0, dtype=np.intp)),
@@ -261,18 +259,20 @@ class ActiveLearningByLearning(Strategy):
         query_p = np.asarray(info["query_probability"], dtype=np.float64)
         weights = np.concatenate([getattr(self, "importance_weights_", np.empty(0)), 1.0 / query_p])
         known = ctx.labeled[queried]  # a label undone since it was queried no longer counts
-        pred = ctx.classes[model.predict_proba(take_rows(ctx.X, queried[known])).argmax(axis=1)]
+        pred = ctx.classes[ctx.predict_proba_rows(queried[known], self.name).argmax(axis=1)]
         reward = importance_weighted_accuracy(
             weights[known], pred == ctx.y[queried[known]], ctx.n_samples, horizon
         )
 
         p = np.array([info["probabilities"][name] for name in names])
         log_w = learned_state(self, "log_weights_", n_arms)
-        for advice, q in zip(info["advice"], query_p):
-            log_w = exp4p_update(log_w, p, np.asarray(advice), q, reward,
-                                 p_min=p_min, delta=delta, horizon=horizon)
+        answered = feedback.known_mask()  # a pick not labeled yet is not an EXP4.P step
+        for advice, q, ok in zip(info["advice"], query_p, answered):
+            if ok:
+                log_w = exp4p_update(log_w, p, np.asarray(advice), q, reward,
+                                     p_min=p_min, delta=delta, horizon=horizon)
         self.log_weights_ = log_w - log_w.max()
         self.queried_idx_ = queried
         self.importance_weights_ = weights
         self.reward_ = reward
-        self.n_steps_ = int(getattr(self, "n_steps_", 0)) + query_p.shape[0]
+        self.n_steps_ = int(getattr(self, "n_steps_", 0)) + int(answered.sum())

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from .._errors import InvalidInputError
-from .._validation import take_rows
 from ._base import Selection, Strategy
 from ._context import PoolContext
 from ._registry import register
@@ -151,7 +150,7 @@ class BADGE(Strategy):
     """BADGE: k-means++ seeding on last-layer gradient embeddings (uncertain and diverse batches).
 
     Ash, Zhang, Krishnamurthy, Langford & Agarwal 2020, "Deep Batch Active Learning by Diverse,
-    Uncertain Gradient Lower Bounds" (ICLR). ``h`` is `ModelAdapter.last_layer_input`: the
+    Uncertain Gradient Lower Bounds" (ICLR). ``h`` is `PoolContext.last_layer_input` (the model's `last_layer_input`): the
     (pipeline-transformed) inputs of a linear model, the last hidden layer of an MLP.
 
     The reported scores are the gradient-embedding norms ``‖g_x‖`` (the uncertainty half of the
@@ -166,10 +165,9 @@ class BADGE(Strategy):
     )
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        model = ctx.require_model(self.name)
         cand = ctx.candidate_idx
         a = gradient_factors(ctx.proba(self.name))
-        h = _as_real(model.last_layer_input(take_rows(ctx.X, cand)))
+        h = _as_real(ctx.last_layer_input(self.name))
         pos = kmeanspp_seeding(a, h, batch_size, rng)
         scores = np.sqrt(gradient_sq_norms(a, h))
         return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)

@@ -111,9 +111,10 @@ class _ArmBandit(Strategy):
                 f"{len(info['arms'])} rows; pass the labels of exactly the selected rows."
             )
         arm_of = np.array([names.index(a) for a in info["arms"]], dtype=np.intp)
+        known = feedback.known_mask()  # picks not labeled yet teach nothing
         miss = predicted != labels
-        wrong = np.bincount(arm_of[miss], minlength=len(names)).astype(np.float64)
-        right = np.bincount(arm_of[~miss], minlength=len(names)).astype(np.float64)
+        wrong = np.bincount(arm_of[known & miss], minlength=len(names)).astype(np.float64)
+        right = np.bincount(arm_of[known & ~miss], minlength=len(names)).astype(np.float64)
         self._learn(wrong, right)
 
     def _check_params(self) -> None:

@@ -43,7 +43,7 @@ def variation_ratio_scores(committee: np.ndarray) -> np.ndarray:
 
 
 class _Bayesian(ScoreStrategy):
-    needs_estimator = True
+    needs_factory = True
 
     def __init__(self, n_members: int = 5, estimators=None) -> None:
         self.n_members = n_members

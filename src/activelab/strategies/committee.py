@@ -38,7 +38,7 @@ def kl_to_consensus_scores(committee: np.ndarray) -> np.ndarray:
 
 
 class _Committee(ScoreStrategy):
-    needs_estimator = True
+    needs_factory = True
 
     def __init__(self, n_members: int = 5) -> None:
         self.n_members = n_members

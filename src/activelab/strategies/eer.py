@@ -1,8 +1,8 @@
 """Expected error reduction (hybrid): query the point whose label would most lower the
 model's expected future loss on the unlabeled pool.
 
-For a candidate x and each class y (weighted by the current P(y|x)), a clone of the estimator is
-refitted on L ∪ {(x, y)}; its expected loss on the pool is estimated with its own posterior:
+For a candidate x and each class y (weighted by the current P(y|x)), the model factory refits
+a model on L ∪ {(x, y)}; its expected loss on the pool is estimated with its own posterior:
 0/1 loss ``1 − max_y' P'(y'|u)`` or log loss ``−Σ_y' P'(y'|u) log P'(y'|u)``, averaged over a
 random sample of the unlabeled pool. Refitting is the algorithm; it costs
 n_candidates × n_classes fits per query, so both the candidates and the evaluation rows are
@@ -16,7 +16,6 @@ import numbers
 import numpy as np
 
 from .._errors import InvalidInputError, UnknownNameError
-from .._model import ModelAdapter
 from .._validation import take_rows
 from ._base import Selection, Strategy, top_k
 from ._context import PoolContext
@@ -44,16 +43,6 @@ def expected_loss(label_proba: np.ndarray, eval_probas: np.ndarray, loss: str = 
     """
     fn = LOSSES[loss]
     return float(sum(label_proba[c] * fn(eval_probas[c]) for c in np.flatnonzero(label_proba > 0)))
-
-
-def refit_with(ctx: PoolContext, row: int, label, random_state, who: str) -> ModelAdapter:
-    """A clone of the context's estimator fitted on the labeled rows plus (row, label);
-    `ctx` (its y included) is left untouched."""
-    y = ctx.y.copy()
-    y[row] = label
-    idx = np.append(ctx.labeled_idx, row)
-    return ModelAdapter.fit(ctx.estimator, ctx.X, y, idx, ctx.classes,
-                            random_state=random_state, who=who)
 
 
 @register
@@ -84,7 +73,7 @@ class ExpectedErrorReduction(Strategy):
         "Roy & McCallum 2001, Toward Optimal Active Learning through Sampling Estimation of "
         "Error Reduction (ICML)"
     )
-    needs_estimator = True
+    needs_factory = True
 
     def __init__(self, n_candidates: int = 20, n_eval: int = 200, loss: str = "zero_one") -> None:
         self.n_candidates = n_candidates
@@ -115,7 +104,7 @@ class ExpectedErrorReduction(Strategy):
         for i, p in enumerate(scored):
             eval_probas = np.zeros((n_classes, evaluated.shape[0], n_classes))
             for c in np.flatnonzero(proba[p] > 0):
-                model = refit_with(ctx, cand[p], ctx.classes[c], ctx.random_state, self.name)
+                model = ctx.refit_with(cand[p], ctx.classes[c], ctx.random_state, self.name)
                 eval_probas[c] = model.predict_proba(X_eval)
             losses[i] = expected_loss(proba[p], eval_probas, self.loss)
         scores = np.full(n_cand, -losses.max() - 1.0)

@@ -1,9 +1,5 @@
-"""Model adapter: fit a clone on the labeled rows, predict probabilities aligned to the full
-label set, and give strategies a numeric representation of the pool.
-
-Strategies never call scikit-learn directly; they ask a `ModelAdapter`. A PyTorch adapter only
-has to provide the same three methods (`predict_proba`, `embed`, `last_layer_input`).
-"""
+"""The scikit-learn side of the model seam: `SklearnModel` (a factory around an unfitted
+classifier) and `SklearnFitted` (a fitted one seen through the full label set)."""
 
 from __future__ import annotations
 
@@ -13,9 +9,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._errors import ColdStartError, InvalidInputError
-from ._labels import compact
-from ._validation import take_rows
+from .._errors import ColdStartError, InvalidInputError
+from .._features import dense_float32
+from .._labels import compact
+from .._validation import take_rows
 
 
 def default_model():
@@ -57,20 +54,58 @@ def check_trainable(y_labeled: np.ndarray, who: str) -> None:
         )
     n_classes = np.unique(y_labeled).shape[0]
     if n_classes < 2:
+        first = y_labeled[0]
+        shown = first.item() if isinstance(first, np.generic) else first
         raise ColdStartError(
             f"{who} needs a trained model but the labeled examples hold a single class "
-            f"({y_labeled[0]!r}); label at least one example of another class, or start with "
+            f"({shown!r}); label at least one example of another class, or start with "
             "an exploration strategy (e.g. 'random' or --initial-strategy)."
         )
 
 
-class ModelAdapter:
-    """A fitted scikit-learn classifier seen through the full label set `classes`."""
+class SklearnModel:
+    """A `ModelFactory` around an unfitted scikit-learn classifier: each `fit` trains a clone
+    (random_state set to the call's) on the labeled rows; the prototype is never changed.
 
-    def __init__(self, model, classes: np.ndarray) -> None:
-        self.model = model
+    Parameters
+    ----------
+    estimator : scikit-learn classifier with predict_proba, default standardized logistic
+        regression.
+    """
+
+    def __init__(self, estimator=None) -> None:
+        self.estimator = estimator
+
+    def _prototype(self):
+        est = self.estimator if self.estimator is not None else default_model()
+        check_classifier(est)
+        return est
+
+    def fit(self, X, y, labeled_idx, classes, *, random_state=None) -> "SklearnFitted":
+        """A clone fitted on rows `labeled_idx` of the pool X."""
+        labeled_idx = np.asarray(labeled_idx, dtype=np.intp)
+        y_lab = compact(np.asarray(y)[labeled_idx])
+        check_trainable(y_lab, "the model")
+        model = with_random_state(self._prototype(), random_state)
+        model.fit(take_rows(X, labeled_idx), y_lab)
+        return SklearnFitted(model, classes)
+
+    def __repr__(self) -> str:
+        return f"SklearnModel({self.estimator!r})"
+
+
+class SklearnFitted:
+    """A fitted scikit-learn classifier seen through the full label set `classes`.
+
+    `estimator` is the fitted scikit-learn object; probability columns follow `classes` (classes
+    the estimator never saw get probability 0).
+    """
+
+    def __init__(self, estimator, classes) -> None:
+        check_classifier(estimator)
+        self.estimator = estimator
         self.classes = np.asarray(classes)
-        model_classes = np.asarray(model.classes_)
+        model_classes = np.asarray(estimator.classes_)
         pos = {c: i for i, c in enumerate(self.classes.tolist())}
         missing = [c for c in model_classes.tolist() if c not in pos]
         if missing:
@@ -80,25 +115,9 @@ class ModelAdapter:
             )
         self._columns = np.array([pos[c] for c in model_classes.tolist()], dtype=np.intp)
 
-    @classmethod
-    def fit(cls, estimator, X, y, labeled_idx, classes, random_state=None, who="the model"):
-        """Fit a clone of `estimator` on rows `labeled_idx` of the pool; the original is untouched."""
-        check_classifier(estimator)
-        y_lab = compact(np.asarray(y)[labeled_idx])
-        check_trainable(y_lab, who)
-        model = with_random_state(estimator, random_state)
-        model.fit(take_rows(X, labeled_idx), y_lab)
-        return cls(model, classes)
-
-    @classmethod
-    def from_fitted(cls, model, classes):
-        """Wrap a model the user already fitted (it is used as is, never refitted)."""
-        check_classifier(model)
-        return cls(model, classes)
-
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of shape (n, len(classes)); unseen classes get probability 0."""
-        raw = np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        raw = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
         if raw.shape[1] == self.classes.shape[0] and np.array_equal(
             self._columns, np.arange(self.classes.shape[0])
         ):
@@ -107,23 +126,28 @@ class ModelAdapter:
         out[:, self._columns] = raw
         return out
 
+    def predict(self, X) -> np.ndarray:
+        """The estimator's own predictions (an SVM's come from its decision function)."""
+        return np.asarray(self.estimator.predict(X))
+
     def last_layer_input(self, X) -> np.ndarray:
         """What the final (softmax/linear) layer sees: the input to logistic regression, the
         last hidden layer of an MLP, after any pipeline transforms. Used for gradient embeddings."""
-        model, Z = self.model, X
+        model, Z = self.estimator, X
         if isinstance(model, Pipeline):
             if len(model.steps) > 1:
                 Z = model[:-1].transform(Z)
             model = model.steps[-1][1]
         if isinstance(model, MLPClassifier):
             return mlp_hidden(model, Z)
-        return _dense_float32(Z)
+        return dense_float32(Z)
 
     def embed(self, X) -> np.ndarray | None:
         """The model's own representation of X (pipeline transform, MLP hidden layer), or None
         when the model has none and the raw inputs would be returned."""
-        model = self.model.steps[-1][1] if isinstance(self.model, Pipeline) else self.model
-        has_transform = isinstance(self.model, Pipeline) and len(self.model.steps) > 1
+        est = self.estimator
+        model = est.steps[-1][1] if isinstance(est, Pipeline) else est
+        has_transform = isinstance(est, Pipeline) and len(est.steps) > 1
         if has_transform or isinstance(model, MLPClassifier):
             return self.last_layer_input(X)
         return None
@@ -139,38 +163,8 @@ _ACTIVATIONS = {
 
 def mlp_hidden(mlp: MLPClassifier, X) -> np.ndarray:
     """Activations of a fitted MLPClassifier's last hidden layer, shape (n, hidden_units)."""
-    A = _dense_float32(X)
+    A = dense_float32(X)
     act = _ACTIVATIONS[mlp.activation]
     for W, b in zip(mlp.coefs_[:-1], mlp.intercepts_[:-1]):
         A = act((A @ W.astype(np.float32)) + b.astype(np.float32))
     return np.ascontiguousarray(A, dtype=np.float32)
-
-
-def standardized(X) -> np.ndarray:
-    """Inputs scaled to zero mean and unit variance: the representation of last resort."""
-    Z = _dense_float32(X)
-    return StandardScaler().fit_transform(Z).astype(np.float32, copy=False)
-
-
-def _dense_float32(Z) -> np.ndarray:
-    if hasattr(Z, "toarray"):
-        Z = Z.toarray()
-    if hasattr(Z, "to_numpy"):
-        Z = Z.to_numpy()
-    Z = np.asarray(Z)
-    if Z.dtype.kind not in "fiub":
-        raise InvalidInputError(
-            "this strategy needs a numeric representation of X; pass embedding= or use a "
-            "model pipeline whose first steps turn X into numbers."
-        )
-    return np.ascontiguousarray(Z, dtype=np.float32)
-
-
-def stratified_bootstrap(y_lab: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap positions that keep every labeled class (resampled within each class)."""
-    parts = []
-    for c in np.unique(y_lab):
-        members = np.flatnonzero(y_lab == c)
-        parts.append(rng.choice(members, size=members.shape[0], replace=True))
-    return np.concatenate(parts)
-

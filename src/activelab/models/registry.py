@@ -1,4 +1,8 @@
-"""Model names for the runner → fresh scikit-learn classifiers with predict_proba."""
+"""Model names → fresh scikit-learn classifiers, shared by the runner and the labeling service.
+
+No scaler inside the models: both faces standardize features with the statistics of the whole
+pool first (`activelab.models.scale_pool`), not of the few labeled rows a pipeline would see.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
 from .._errors import InvalidInputError, UnknownNameError
-from .._model import check_classifier
+from .sklearn import SklearnModel, check_classifier
 
-# No scaler inside the models: the runner standardizes features with the statistics of the
-# whole pool (see runner.SCALES), not of the few labeled rows a pipeline would see.
 _MODELS: dict[str, Callable[[], object]] = {
     "logreg": lambda: LogisticRegression(max_iter=1000),
     "svm": lambda: SVC(probability=True, random_state=0),
@@ -28,16 +30,19 @@ _MODELS: dict[str, Callable[[], object]] = {
 
 
 def model_names() -> list[str]:
+    """Registered model names, sorted."""
     return sorted(_MODELS)
 
 
 def make_model(name: str):
     """A fresh unfitted classifier for `name`, or for an importable `module:Class`."""
+    if not isinstance(name, str):
+        raise InvalidInputError(f"model name must be a string; got {type(name).__name__}.")
     if ":" in name:
         module_name, _, attr = name.partition(":")
         try:
             obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
+        except (ImportError, AttributeError, ValueError) as exc:
             raise InvalidInputError(f"cannot import model {name!r}: {exc}") from exc
         model = obj() if callable(obj) else obj
         check_classifier(model)
@@ -45,3 +50,8 @@ def make_model(name: str):
     if name not in _MODELS:
         raise UnknownNameError("model", name, _MODELS)
     return _MODELS[name]()
+
+
+def make_factory(name: str) -> SklearnModel:
+    """The model seam's factory for a registered name (see `make_model`)."""
+    return SklearnModel(make_model(name))

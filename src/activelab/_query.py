@@ -1,0 +1,67 @@
+"""One-shot selection for the current labels: `query` (row positions) and `propose` (the full
+`Selection`). Both are one step of `activelab.loop`: build the context, select, check."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_batch_size, check_pool
+from .loop import build_context, select_checked
+from .strategies import Selection, make_strategy
+
+
+def propose(
+    X, y, *, strategy="margin", model=None, batch_size: int = 10, random_state=None,
+    classes=None, embedding=None, **strategy_params,
+) -> Selection:
+    """Like `query`, but returns the full `Selection` (chosen rows, every candidate's score, info)."""
+    strat = make_strategy(strategy, **strategy_params)
+    y_arr, labeled = check_pool(X, y)
+    batch_size = check_batch_size(batch_size, int((~labeled).sum()))
+    rng = np.random.default_rng(random_state)
+    seed = int(rng.integers(2**31 - 1))
+    ctx = build_context(
+        X, y_arr, strategy=strat, model=model, classes=classes, embedding=embedding,
+        random_state=seed,
+    )
+    return select_checked(strat, ctx, batch_size, rng)
+
+
+def query(
+    X, y, *, strategy="margin", model=None, batch_size: int = 10, random_state=None,
+    classes=None, embedding=None, **strategy_params,
+) -> np.ndarray:
+    """Pick the next `batch_size` pool rows to label.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+        The whole pool, labeled and unlabeled rows.
+    y : array-like of shape (n_samples,)
+        Labels, with `activelab.UNLABELED` (-1) for integers or None/NaN for object/float arrays.
+    strategy : str or Strategy
+        A registered name (see `activelab strategies`) or a strategy object.
+    model : scikit-learn classifier, model factory or fitted model, optional
+        A scikit-learn classifier with predict_proba, fitted (used as is) or not (a clone is
+        fitted on the labeled rows); or any object of the model seam (`activelab.models`).
+        Default: standardized logistic regression. The object passed in is never mutated.
+    batch_size : int
+        How many rows to return.
+    random_state : int, Generator or None
+        Seed for tie-breaking, sampling and committees.
+    classes : array-like, optional
+        The full label set, when some classes have no label yet.
+    embedding : ndarray of shape (n_samples, n_dims), optional
+        A representation for strategies that need geometry.
+    **strategy_params
+        Passed to the strategy's constructor (e.g. ``n_members=7`` for ``qbc_vote``).
+
+    Returns
+    -------
+    ndarray of int, shape (batch_size,)
+        Distinct row positions of unlabeled rows, most informative first.
+    """
+    return propose(
+        X, y, strategy=strategy, model=model, batch_size=batch_size,
+        random_state=random_state, classes=classes, embedding=embedding, **strategy_params,
+    ).idx
