@@ -9,8 +9,9 @@ activelab's side is activelab.experiments itself (the runner's split, `simulate`
 the metrics); a peer's strategy is wrapped as an activelab Strategy whose `select` hands the
 round's features and probabilities to the peer's own query code (benchmarks/peers), so both run
 in the same loop from the same seed set, with the same model refitted the same way. Every run
-(dataset × model × batch × strategy × seed) is saved as JSON when it finishes, so an interrupted
-suite resumes where it stopped.
+(dataset × model × batch × strategy × seed) is saved when it finishes, as one record of
+results/labels_checkpoints.jsonl.gz (see checkpoints.py), so an interrupted suite resumes where it
+stopped; `--report-only` rebuilds labels.json/md and the plots from that file alone.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_data  # noqa: E402
-from common import RESULTS, machine, read_json, versions, write_json  # noqa: E402
+from checkpoints import Checkpoints  # noqa: E402
+from common import RESULTS, machine, versions, write_json  # noqa: E402
 from peers import Pool, available_peers, implementations  # noqa: E402
 
 from activelab import Selection, Strategy  # noqa: E402
@@ -94,20 +96,30 @@ def cell_name(dataset, model, batch) -> str:
     return f"{dataset}__{model}__b{batch}"
 
 
-def run_cell(dataset, model_name, batch, strategies, seeds, rounds_cap, out: Path, data: Path,
-             deadline: float) -> bool:
+def checkpoint_file(out: Path) -> Path:
+    return out / "labels_checkpoints.jsonl.gz"
+
+
+def run_key(cell: str, strategy: str, seed: int) -> str:
+    """Checkpoint key of one run (the relative path of the JSON file it once was)."""
+    return f"cells/{cell}/seeds/{strategy.replace(':', '.')}__seed{seed}"
+
+
+def run_cell(dataset, model_name, batch, strategies, seeds, rounds_cap, store: Checkpoints,
+             data: Path, deadline: float) -> bool:
     """Run every (strategy, seed) of one cell not saved yet; False when the deadline stopped it."""
     X, y = bench_data.load(dataset, data)
     classes = np.unique(y)
-    runs_dir = out / "labels" / "cells" / cell_name(dataset, model_name, batch) / "seeds"
+    cell = cell_name(dataset, model_name, batch)
     n_pool = len(y) - int(np.ceil(TEST_SIZE * len(y)))
     rounds = min(rounds_cap or ROUNDS.get(batch, 10), (n_pool - INITIAL) // batch)
     for seed in seeds:
         X_pool, X_test, y_pool, y_test = split(X, y, seed, TEST_SIZE)
-        full = _full_pool_accuracy(dataset, model_name, seed, X_pool, y_pool, X_test, y_test, classes, out)
+        full = _full_pool_accuracy(dataset, model_name, seed, X_pool, y_pool, X_test, y_test, classes,
+                                   store)
         for s in strategies:
-            path = runs_dir / f"{s.replace(':', '.')}__seed{seed}.json"
-            if read_json(path) is not None:
+            key = run_key(cell, s, seed)
+            if key in store:
                 continue
             if time.time() > deadline:
                 return False
@@ -117,10 +129,10 @@ def run_cell(dataset, model_name, batch, strategies, seeds, rounds_cap, out: Pat
                                model=make_model(model_name), initial=INITIAL, batch_size=batch,
                                rounds=rounds, random_state=seed, classes=classes)
             except Exception as exc:
-                write_json(path, {"strategy": s, "seed": seed, "error": f"{type(exc).__name__}: {exc}"[:500]})
+                store.put(key, {"strategy": s, "seed": seed, "error": f"{type(exc).__name__}: {exc}"[:500]})
                 print(f"  {s} seed {seed}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 continue
-            write_json(path, {
+            store.put(key, {
                 "strategy": s, "seed": seed, "labels": res.labels, "accuracy": res.accuracy,
                 "f1": res.f1, "select_seconds": res.select_seconds, "fit_seconds": res.fit_seconds,
                 "full_pool_accuracy": full, "selected": res.selected[1:],
@@ -129,22 +141,27 @@ def run_cell(dataset, model_name, batch, strategies, seeds, rounds_cap, out: Pat
     return True
 
 
-def _full_pool_accuracy(dataset, model_name, seed, X_pool, y_pool, X_test, y_test, classes, out):
-    path = out / "labels" / "full_pool" / f"{dataset}__{model_name}__seed{seed}.json"
-    saved = read_json(path)
+def _full_pool_accuracy(dataset, model_name, seed, X_pool, y_pool, X_test, y_test, classes, store):
+    key = f"full_pool/{dataset}__{model_name}__seed{seed}"
+    saved = store.get(key)
     if saved is not None:
         return saved["accuracy"]
     full = ModelAdapter.fit(make_model(model_name), X_pool, y_pool, np.arange(len(y_pool)), classes, seed)
     acc = float((full.model.predict(X_test) == y_test).mean())
-    write_json(path, {"accuracy": acc})
+    store.put(key, {"accuracy": acc})
     return acc
 
 
 # ---------------------------------------------------------------- analysis
 
-def load_runs(cell_dir: Path) -> list[dict]:
-    runs = [read_json(p) for p in sorted((cell_dir / "seeds").glob("*.json"))]
-    return [r for r in runs if r and "error" not in r]
+def saved_cells(store: Checkpoints) -> dict[str, list[dict]]:
+    """Cell name → its saved records (runs and errors), cells and records sorted by key."""
+    cells: dict[str, list[dict]] = {}
+    for key, rec in store.items("cells/"):
+        _, cell, _, _ = key.split("/")
+        if rec and "__b" in cell:
+            cells.setdefault(cell, []).append(rec)
+    return cells
 
 
 def analyse_cell(runs: list[dict]) -> dict:
@@ -237,15 +254,14 @@ def _agree_word(agree: bool | None) -> str:
     return "n/a" if agree is None else ("yes" if agree else "NO")
 
 
-def collect(out: Path, args) -> dict:
+def collect(store: Checkpoints, args) -> dict:
     cells = {}
-    for cell_dir in sorted((out / "labels" / "cells").glob("*__b*")):
-        runs = load_runs(cell_dir)
+    for name, records in saved_cells(store).items():
+        runs = [r for r in records if "error" not in r]
         if not runs:
             continue
-        dataset, model, b = cell_dir.name.rsplit("__", 2)
-        errors = [read_json(p) for p in (cell_dir / "seeds").glob("*.json")]
-        errors = [e for e in errors if e and "error" in e]
+        dataset, model, b = name.rsplit("__", 2)
+        errors = [r for r in records if "error" in r]
         info = analyse_cell(runs)
         info.update(dataset=dataset, model=model, batch=int(b[1:]),
                     n_runs=len(runs), seeds=sorted({r["seed"] for r in runs}),
@@ -253,7 +269,7 @@ def collect(out: Path, args) -> dict:
                     errors=[{"strategy": e["strategy"], "seed": e["seed"], "error": e["error"]}
                             for e in errors],
                     curves=_mean_curves(runs))
-        cells[cell_dir.name] = info
+        cells[name] = info
     overall = {}
     for info in cells.values():
         for s, e in info["summary"].items():
@@ -379,8 +395,8 @@ def plot(res: dict, folder: Path) -> None:
         plt.close(fig)
 
 
-def report(out: Path, args) -> dict:
-    res = collect(out, args)
+def report(out: Path, store: Checkpoints, args) -> dict:
+    res = collect(store, args)
     write_json(out / "labels.json", res)
     (out / "labels.md").write_text(render_markdown(res))
     plot(res, out / "labels_plots")
@@ -406,7 +422,8 @@ def parse_args(argv=None):
                    help="peers whose margin/entropy/coreset run too (default: every importable one; "
                         "'none': activelab's strategies only)")
     p.add_argument("--max-minutes", type=float, default=0)
-    p.add_argument("--report-only", action="store_true")
+    p.add_argument("--report-only", action="store_true",
+                   help="rebuild labels.json/md and the plots from the checkpoint file, running nothing")
     args = p.parse_args(argv)
     grid = QUICK if args.quick else FULL
     args.datasets = args.datasets or grid["datasets"]
@@ -428,6 +445,7 @@ def main(argv=None) -> int:
     out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
     data = out / ".data"
     deadline = time.time() + 60 * args.max_minutes if args.max_minutes else float("inf")
+    store = Checkpoints(checkpoint_file(out))
     if not args.report_only:
         for dataset in args.datasets:
             try:
@@ -439,12 +457,13 @@ def main(argv=None) -> int:
                 for batch in args.batches:
                     t0 = time.time()
                     done = run_cell(dataset, model, batch, args.all_strategies, args.seeds, args.rounds,
-                                    out, data, deadline)
+                                    store, data, deadline)
                     print(f"{cell_name(dataset, model, batch)}: {time.time() - t0:.0f} s"
                           + ("" if done else " (stopped: time budget; rerun to resume)"), file=sys.stderr)
                     if not done:
                         break
-    res = report(out, args)
+        store.compact()
+    res = report(out, store, args)
     print(f"wrote {out / 'labels.json'}, {out / 'labels.md'} ({len(res['cells'])} cells)")
     return 0
 

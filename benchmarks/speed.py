@@ -1,7 +1,7 @@
 """Speed suite: selection time and peak memory of activelab, a plain NumPy reference and the
 peers (modAL, scikit-activeml, ALiPy) on the same pools.
 
-    python benchmarks/speed.py                 # full grid, resumable (cells cached as JSON)
+    python benchmarks/speed.py                 # full grid, resumable (cells saved as they finish)
     python benchmarks/speed.py --quick         # seconds: tiny pools, for CI
     python benchmarks/speed.py --sizes 1e4,1e5 --dims 64 --libs activelab,numpy,skactiveml
 
@@ -14,7 +14,9 @@ address-space cap: a peer that hangs or exhausts memory is reported as "did not 
 of memory" without stopping the run. Time is the median of `--repeats` runs (fewer when one run
 takes more than a third of the limit; more, up to 51, while the runs so far add up to under a
 second; the count is saved); memory is the peak RSS growth during
-the call (see common.py).
+the call (see common.py). Every finished cell, and each pool's model facts, is one record of
+results/speed_checkpoints.jsonl.gz (see checkpoints.py): a rerun skips the cells saved there, and
+`--report-only` rebuilds speed.json/md/png from that file alone.
 """
 
 from __future__ import annotations
@@ -33,13 +35,17 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from checkpoints import Checkpoints, append_record  # noqa: E402
 from common import (  # noqa: E402
     DEFAULT_MEM_LIMIT, RESULTS, PeakMemory, cap_memory, machine, read_json, run_isolated,
     versions, write_json,
@@ -115,12 +121,21 @@ MIN_SECONDS = 1.0  # fast cells repeat until their runs add up to this much ...
 MAX_RUNS = 51  # ... or this many runs
 
 
+SAVE_EVERY = 1.0  # seconds between the progress saves of a cell's runs (and after its last)
+
+
 def cell_key(lib, strategy, n, d, b) -> str:
     return f"{lib}__{strategy}__N{n}__d{d}__b{b}"
 
 
+def checkpoint_file(out: Path) -> Path:
+    return out / "speed_checkpoints.jsonl.gz"
+
+
 def worker(spec_path: Path) -> None:
-    """Run the cells listed in a spec file (one pool), saving each cell's JSON as it goes.
+    """Run the cells listed in a spec file (one pool), appending each cell's record to the
+    checkpoint file as it goes (after its last run, and every SAVE_EVERY seconds before that, so
+    a worker the parent kills keeps the runs it finished).
 
     Each cell gets `timeout` seconds (SIGALRM; a cell stuck inside one long C call is caught by
     the parent's kill instead, and then rerun alone)."""
@@ -128,6 +143,7 @@ def worker(spec_path: Path) -> None:
 
     spec = json.loads(spec_path.read_text())
     pool_folder = Path(spec["pool"])
+    checkpoints = Path(spec["checkpoints"])
     if spec.get("isolated", True):
         cap_memory(int(spec["mem_limit"]))
 
@@ -135,7 +151,7 @@ def worker(spec_path: Path) -> None:
         raise _CellTimeout
 
     for cell in spec["cells"]:
-        out = Path(cell["path"])
+        key = cell["key"]
         record = {k: cell[k] for k in ("lib", "strategy", "n", "d", "batch")}
         pool = None
         if spec.get("isolated", True):
@@ -148,7 +164,7 @@ def worker(spec_path: Path) -> None:
             if prepare is not None:
                 prepare(pool)
             seconds, mem = [], []
-            started = time.perf_counter()
+            started = saved = time.perf_counter()
             rep = 0
             # at least `repeats` runs; a fast cell keeps going until MIN_SECONDS of runs (at most
             # MAX_RUNS), so a millisecond median is not three samples of a noisy machine
@@ -162,22 +178,25 @@ def worker(spec_path: Path) -> None:
                 rep += 1
                 record.update(status="ok", seconds=seconds, peak_extra_mib=max(mem),
                               valid=_valid(idx, pool, cell["batch"]))
-                write_json(out, record)
+                if time.perf_counter() - saved > SAVE_EVERY:
+                    append_record(checkpoints, key, record)
+                    saved = time.perf_counter()
                 left = spec["timeout"] - (time.perf_counter() - started)
                 if seconds[-1] > left:
                     break
+            append_record(checkpoints, key, record)
         except _CellTimeout:
             if record.get("status") == "ok":
                 record["note"] = f"stopped at the limit after {len(record['seconds'])} run(s)"
             else:
                 record.update(status="timeout", error=f"did not finish in {spec['timeout']:.0f} s")
-            write_json(out, record)
+            append_record(checkpoints, key, record)
         except MemoryError:
             record.update(status="oom", error="MemoryError under the address-space cap")
-            write_json(out, record)
+            append_record(checkpoints, key, record)
         except Exception as exc:  # a peer's failure is a result, not a crash of the suite
             record.update(status="error", error=f"{type(exc).__name__}: {exc}"[:500])
-            write_json(out, record)
+            append_record(checkpoints, key, record)
         finally:
             if spec.get("isolated", True):
                 signal.alarm(0)
@@ -193,14 +212,15 @@ def _valid(idx, pool: Pool, batch: int) -> bool:
     return bool(idx.shape == (batch,) and np.unique(idx).size == batch and (pool.y[idx] < 0).all())
 
 
-def run_grid(args, out: Path, data: Path) -> None:
+def run_grid(args, store: Checkpoints, data: Path) -> None:
     libs = args.libs
-    cells_dir = out / "speed" / "cells"
     started = time.time()
     for n in args.sizes:
         for d in args.dims:
             meta = make_pool(data, n, d, args.n_labeled)
             folder = pool_dir(data, n, d, args.n_labeled)
+            if store.get(f"pools/{folder.name}") != meta:  # the report's model table
+                store.put(f"pools/{folder.name}", meta)
             for b in args.batches:
                 todo = []
                 for lib in libs:
@@ -208,16 +228,16 @@ def run_grid(args, out: Path, data: Path) -> None:
                     for s in args.strategies:
                         if s not in impls:
                             continue
-                        path = cells_dir / f"{cell_key(lib, s, n, d, b)}.json"
-                        if read_json(path) is not None and not args.force:
+                        key = f"cells/{cell_key(lib, s, n, d, b)}"
+                        if key in store and not args.force:
                             continue
-                        skip = _failed_smaller(cells_dir, lib, s, n, d, b, args.sizes)
+                        skip = _failed_smaller(store, lib, s, n, d, b, args.sizes)
                         if skip:
-                            write_json(path, {"lib": lib, "strategy": s, "n": n, "d": d, "batch": b,
-                                              "status": "skipped", "error": skip})
+                            store.put(key, {"lib": lib, "strategy": s, "n": n, "d": d, "batch": b,
+                                            "status": "skipped", "error": skip})
                             continue
                         todo.append({"lib": lib, "strategy": s, "n": n, "d": d, "batch": b,
-                                     "path": str(path)})
+                                     "key": key})
                 groups = {}
                 for c in todo:  # one worker per library and pool
                     groups.setdefault(c["lib"], []).append(c)
@@ -225,33 +245,33 @@ def run_grid(args, out: Path, data: Path) -> None:
                     if args.max_minutes and time.time() - started > 60 * args.max_minutes:
                         print("time budget spent; rerun to resume", file=sys.stderr)
                         return
-                    _run_group(group, folder, args)
+                    _run_group(group, folder, args, store)
                     for c in group:
-                        r = read_json(Path(c["path"]))
+                        r = store.get(c["key"])
                         print(f"N={n:>8} d={d:>3} b={b:>4} {c['lib']:>10} {c['strategy']:<17} "
                               f"{_fmt_status(r)}", file=sys.stderr, flush=True)
             del meta
 
 
-def _run_group(group, folder, args):
+def _run_group(group, folder, args, store: Checkpoints):
     """Run cells in one worker; if it dies, rerun each unfinished cell in a worker of its own
-    (so only the cell that hung or blew memory is charged with it)."""
-    spec = {"pool": str(folder), "cells": group, "repeats": args.repeats,
+    (so only the cell that hung or blew memory is charged with it). The worker appends to the
+    checkpoint file; `store` is reloaded after it."""
+    spec = {"pool": str(folder), "cells": group, "repeats": args.repeats, "checkpoints": str(store.path),
             "timeout": args.timeout, "mem_limit": args.mem_limit, "isolated": not args.in_process}
     if args.in_process:  # quick mode: no subprocess, no limits
-        spec_path = Path(group[0]["path"]).with_suffix(".spec.tmp")
-        spec_path.parent.mkdir(parents=True, exist_ok=True)
-        spec_path.write_text(json.dumps(spec))
-        worker(spec_path)
-        spec_path.unlink(missing_ok=True)
+        with _spec_file(spec) as spec_path:
+            worker(spec_path)
+        store.reload()
         return
-    status, err = _spawn(spec, group, args.timeout * len(group) + 60, args)
+    status, err = _spawn(spec, args.timeout * len(group) + 60, args)
+    store.reload()
     if status == "ok":
         return
-    left = [c for c in group if read_json(Path(c["path"])) is None]
+    left = [c for c in group if c["key"] not in store]
     if len(group) > 1:
         for c in left:
-            _run_group([c], folder, args)
+            _run_group([c], folder, args, store)
         return
     for c in left:
         base = {k: c[k] for k in ("lib", "strategy", "n", "d", "batch")}
@@ -261,27 +281,34 @@ def _run_group(group, folder, args):
             oom = "MemoryError" in err or "rc -9" in status
             last = err.strip().splitlines()[-1] if err.strip() else ""
             rec = {**base, "status": "oom" if oom else "error", "error": f"worker {status}: {last}"[:500]}
-        write_json(Path(c["path"]), rec)
+        store.put(c["key"], rec)
 
 
-def _spawn(spec, group, timeout, args):
-    spec_path = Path(group[0]["path"]).with_suffix(".spec.tmp")
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(json.dumps(spec))
+@contextmanager
+def _spec_file(spec: dict) -> Iterator[Path]:
+    """A worker's spec as a temporary JSON file (outside the results), removed afterwards."""
+    fd, name = tempfile.mkstemp(prefix="speed-spec-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(spec, f)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _spawn(spec, timeout, args):
     env = dict(os.environ)
     if args.threads:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(args.threads)
-    try:
+    with _spec_file(spec) as spec_path:
         return run_isolated([sys.executable, __file__, "--worker", str(spec_path)], timeout=timeout,
                             env=env)
-    finally:
-        spec_path.unlink(missing_ok=True)
 
 
-def _failed_smaller(cells_dir, lib, s, n, d, b, sizes) -> str | None:
+def _failed_smaller(store: Checkpoints, lib, s, n, d, b, sizes) -> str | None:
     for m in sorted(x for x in sizes if x < n):
-        r = read_json(cells_dir / f"{cell_key(lib, s, m, d, b)}.json")
+        r = store.get(f"cells/{cell_key(lib, s, m, d, b)}")
         if r and r.get("status") in ("timeout", "oom"):
             return f"not run: {r['status']} already at N={m}"
         if r and r.get("status") == "skipped":
@@ -299,19 +326,16 @@ def _fmt_status(r) -> str:
 
 # ---------------------------------------------------------------- report
 
-def collect(out: Path, data: Path, args) -> dict:
+def collect(store: Checkpoints, args) -> dict:
     cells = []
-    for p in sorted((out / "speed" / "cells").glob("*.json")):
-        r = read_json(p)
-        if r is None:
-            continue
+    for _, saved in store.items("cells/"):
+        r = dict(saved)
         if r["status"] == "ok":
             r["median_s"] = float(np.median(r["seconds"]))
         cells.append(r)
     models = {}
-    for p in sorted(data.glob("speed_N*/meta.json")):
-        m = read_json(p)
-        if m and m["n_labeled"] == args.n_labeled:
+    for _, m in store.items("pools/speed_N"):
+        if m["n_labeled"] == args.n_labeled:
             models[f"N{m['n']}_d{m['d']}"] = m
     by = {(c["lib"], c["strategy"], c["n"], c["d"], c["batch"]): c for c in cells}
     for c in cells:
@@ -546,8 +570,8 @@ def plot(res: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def report(out: Path, data: Path, args) -> dict:
-    res = collect(out, data, args)
+def report(out: Path, store: Checkpoints, args) -> dict:
+    res = collect(store, args)
     write_json(out / "speed.json", res)
     (out / "speed.md").write_text(render_markdown(res))
     plot(res, out / "speed.png")
@@ -581,7 +605,8 @@ def parse_args(argv=None):
                    "time or memory limits (default with --quick)")
     p.add_argument("--threads", type=int, default=0, help="BLAS/OpenMP threads of the workers (default: "
                    "OPENBLAS_NUM_THREADS, which this script sets to 1 when unset)")
-    p.add_argument("--report-only", action="store_true", help="rebuild speed.json/md/png from the cache")
+    p.add_argument("--report-only", action="store_true",
+                   help="rebuild speed.json/md/png from the checkpoint file, running nothing")
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     grid = QUICK if args.quick else FULL
@@ -607,9 +632,11 @@ def main(argv=None) -> int:
         return 0
     out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
     data = out / ".data"
+    store = Checkpoints(checkpoint_file(out))
     if not args.report_only:
-        run_grid(args, out, data)
-    res = report(out, data, args)
+        run_grid(args, store, data)
+        store.compact()
+    res = report(out, store, args)
     print(f"wrote {out / 'speed.json'}, {out / 'speed.md'} ({len(res['cells'])} cells)")
     return 0
 
