@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -170,3 +171,66 @@ def _next_item(client, headers) -> dict:
     item = client.get("/api/next", headers=headers).json()
     assert item.get("item_id") is not None, item
     return item
+
+
+def _labeled_from_queue(api, n, as_="alice"):
+    """Label n items handed out by /api/next; return how many came from the ranked queue."""
+    from_queue = 0
+    for _ in range(n):
+        item = api.next(as_)
+        from_queue += item["rank"] is not None
+        r = api.label(item["item_id"], truth_of_image(item["item_id"]), as_=as_)
+        assert r.status_code == 200, r.text
+    return from_queue
+
+
+@pytest.mark.parametrize("strategy", ["ucb", "thompson", "albl"])
+def test_adaptive_strategies_learn_from_labels_given_through_the_api(api, strategy):
+    """The worker keeps one ActiveLoop between retrains, so a bandit's arm statistics move as
+    annotators label the queue it ranked (the service used to build a fresh strategy each time)."""
+    w = api.service.worker
+    api.put("/api/settings", {"retrain_every": 4, "strategy": strategy, "queue_size": 20},
+            as_="admin")
+    w.run_once()  # cold start: a random queue
+    label_n(api, 8)
+    ranked = w.run_once()
+    assert ranked.status == "ok" and ranked.strategy == strategy
+    live = w.loop.loop.strategy
+    assert not [k for k in vars(live) if k.endswith("_")], "nothing learned before feedback"
+
+    from_queue = _labeled_from_queue(api, 4)
+    assert from_queue == 4
+    again = w.run_once()
+    assert again.status == "ok" and w.loop.loop.strategy is live
+    if strategy == "ucb":
+        assert live.counts_.sum() == 4  # each label the queue's arm chose is one play
+    elif strategy == "thompson":
+        assert (live.alpha_ + live.beta_).sum() > (np.ones_like(live.alpha_) * 2).sum()
+    else:
+        assert live.n_steps_ == 4 and np.ptp(live.log_weights_) > 0
+    before = {k: np.copy(v) for k, v in vars(live).items() if k.endswith("_")}
+    _labeled_from_queue(api, 4)
+    w.run_once()
+    moved = [k for k, v in before.items() if not np.array_equal(np.asarray(v), getattr(live, k))]
+    assert moved, "the arm statistics did not move with the second batch of labels"
+
+
+def test_changing_the_strategy_starts_a_fresh_loop(api):
+    w = api.service.worker
+    api.put("/api/settings", {"retrain_every": 2, "strategy": "ucb"}, as_="admin")
+    w.run_once()
+    label_n(api, 6)
+    w.run_once()
+    first = w.loop.loop
+    api.put("/api/settings", {"strategy": "margin"}, as_="admin")
+    assert w.run_once(force=True).strategy == "margin"
+    assert w.loop.loop is not first and w.loop.loop.strategy.name == "margin"
+
+
+def test_the_service_model_sees_pool_standardized_features(api):
+    """The service scales features with the pool's statistics, as the experiment runner does."""
+    w = api.service.worker
+    X = w.loop.X
+    assert np.allclose(np.asarray(X).mean(axis=0), 0, atol=1e-6)
+    std = np.asarray(X).std(axis=0)
+    assert np.allclose(std[std > 0], 1, atol=1e-6)

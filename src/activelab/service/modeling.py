@@ -1,13 +1,16 @@
-"""One retrain, as pure functions of the pool: rank the unlabeled items with the project's
-strategy (through `activelab.propose`, the same call the simulator uses) and measure the model's
-cross-validated accuracy on the labels gathered so far.
+"""One retrain, on the loop the simulator uses: `ServiceLoop` keeps an `activelab.ActiveLoop`
+across retrains (while the strategy and model settings stay the same), so adaptive strategies
+learn from every batch the annotators label; `cv_accuracy` measures the model on the labels
+gathered so far.
 
-Labels are integer codes (positions in the project's label list) with `activelab.UNLABELED`
-for unlabeled rows.
+Features are standardized with the pool's statistics before any model sees them, exactly as the
+experiment runner does (`activelab.models.scale_pool`). Labels are integer codes (positions in
+the project's label list) with `activelab.UNLABELED` for unlabeled rows.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +18,13 @@ import scipy.sparse as sp
 
 from .. import UNLABELED, propose
 from .._errors import ColdStartError
+from ..loop import ActiveLoop
+from ..models import SklearnModel, make_model, model_names, scale_pool
 
 MAX_CV_FOLDS = 5
+
+__all__ = ["MAX_CV_FOLDS", "Ranking", "ServiceLoop", "cv_accuracy", "make_estimator", "model_names",
+           "rank_pool"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,48 @@ class Ranking:
     strategy: str
 
 
+class ServiceLoop:
+    """The project's active-learning loop, kept between retrains.
+
+    A new `ActiveLoop` starts when the strategy or model setting changes (an adaptive strategy
+    then starts learning afresh); otherwise each retrain hands it the current labels, and the
+    loop refits and tells the strategy how its previous queue went before ranking anew.
+    """
+
+    def __init__(self, X, n_classes: int, random_state: int = 0) -> None:
+        self.X_raw = X
+        self.n_classes = int(n_classes)
+        self.random_state = random_state
+        self.loop: ActiveLoop | None = None
+        self._key: tuple[str, str] | None = None
+        self._X: object | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def X(self):
+        """The model's features: the pool standardized with its own statistics (sparse TF-IDF
+        kept as is), computed once."""
+        with self._lock:
+            if self._X is None:
+                self._X = scale_pool(self.X_raw)[0]
+            return self._X
+
+    def loop_for(self, y_codes: np.ndarray, strategy: str, model: str) -> ActiveLoop:
+        """The loop for these settings, holding labels `y_codes`."""
+        if self.loop is None or self._key != (strategy, model):
+            factory = SklearnModel(make_estimator(model, sp.issparse(self.X)))
+            self.loop = ActiveLoop(self.X, y_codes, strategy=strategy, model=factory,
+                                   classes=np.arange(self.n_classes),
+                                   random_state=self.random_state)
+            self._key = (strategy, model)
+        else:
+            self.loop.set_labels(y_codes)
+        return self.loop
+
+
 def make_estimator(name: str, sparse: bool):
     """A fresh classifier for a model name (see `activelab models`); on sparse features (TF-IDF)
-    scalers stop centering, which sparse matrices cannot do."""
-    from ..models import make_model
-
+    scalers inside an importable model stop centering, which sparse matrices cannot do."""
     model = make_model(name)
     if sparse:
         params = model.get_params(deep=True)
@@ -42,42 +87,34 @@ def make_estimator(name: str, sparse: bool):
     return model
 
 
-def model_names() -> list[str]:
-    from ..models import model_names as names
-
-    return names()
-
-
-def rank_pool(X, y_codes: np.ndarray, n_classes: int, strategy: str, model: str,
+def rank_pool(service_loop: ServiceLoop, y_codes: np.ndarray, strategy: str, model: str,
               queue_size: int, seed: int) -> Ranking:
-    """The next `queue_size` items to label, ranked by `strategy`.
+    """The next `queue_size` items to label, ranked by `strategy` through the project's loop.
 
     Before two classes have labels no model can be trained, so the queue is a random sample
-    (`strategy` reads "random (cold start)")."""
+    (`strategy` reads "random (cold start)"); `seed` seeds that sample."""
     labeled = y_codes != UNLABELED
-    n_unlabeled = int((~labeled).sum())
-    k = min(int(queue_size), n_unlabeled)
+    k = min(int(queue_size), int((~labeled).sum()))
     if k == 0:
         return Ranking(np.empty(0, dtype=np.intp), None, strategy)
     if np.unique(y_codes[labeled]).shape[0] >= 2:
+        loop = service_loop.loop_for(y_codes, strategy, model)
         try:
-            sel = propose(
-                X, y_codes, strategy=strategy, model=make_estimator(model, sp.issparse(X)),
-                batch_size=k, random_state=seed, classes=np.arange(n_classes),
-            )
+            sel = loop.propose(k)
+        except ColdStartError:
+            pass  # e.g. too few labels per class for this strategy: explore meanwhile
+        else:
             scores = sel.chosen_scores()
             return Ranking(np.asarray(sel.idx, dtype=np.intp),
                            None if scores is None else np.asarray(scores, dtype=np.float64),
                            strategy)
-        except ColdStartError:
-            pass  # e.g. too few labels per class for this strategy: explore meanwhile
-    sel = propose(X, y_codes, strategy="random", batch_size=k, random_state=seed)
+    sel = propose(service_loop.X, y_codes, strategy="random", batch_size=k, random_state=seed)
     return Ranking(np.asarray(sel.idx, dtype=np.intp), None, "random (cold start)")
 
 
 def cv_accuracy(X, y_codes: np.ndarray, model: str, seed: int) -> tuple[float | None, int | None]:
-    """Stratified k-fold accuracy of `model` on the labeled rows (k ≤ 5, limited by the rarest
-    class); (None, None) while there are too few labels to cross-validate."""
+    """Stratified k-fold accuracy of `model` on the labeled rows of the (scaled) features X
+    (k ≤ 5, limited by the rarest class); (None, None) while there are too few labels."""
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     lab = np.flatnonzero(y_codes != UNLABELED)
@@ -91,7 +128,6 @@ def cv_accuracy(X, y_codes: np.ndarray, model: str, seed: int) -> tuple[float | 
     if folds < 2:
         return None, None
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    X_lab = X[lab]
-    scores = cross_val_score(make_estimator(model, sp.issparse(X)), X_lab, y_lab, cv=cv,
+    scores = cross_val_score(make_estimator(model, sp.issparse(X)), X[lab], y_lab, cv=cv,
                              error_score="raise")
     return float(np.mean(scores)), folds

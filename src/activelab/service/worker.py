@@ -1,5 +1,6 @@
 """The retrain worker: a background thread that, after every K new labels, refits the model and
-re-ranks the queue.
+re-ranks the queue through the project's `ActiveLoop` (`modeling.ServiceLoop`), which it keeps
+between retrains so adaptive strategies learn from what the annotators label.
 
 Labeling never waits for it: the fit runs outside any database transaction, and the new queue is
 swapped in with one short write. A failed refit is logged and recorded as a failed run; the queue
@@ -20,7 +21,7 @@ from sqlalchemy import delete, func, insert, select
 
 from .. import UNLABELED
 from .db import Store, utcnow
-from .modeling import cv_accuracy, rank_pool
+from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .queries import LABEL_KINDS, current_labels, labeled_condition
 from .settings import Settings, read_settings
 from .tables import Event, QueueEntry, Run
@@ -44,6 +45,7 @@ class RetrainWorker:
         self.store = store
         self.X = X
         self.labels = list(labels)
+        self.loop = ServiceLoop(X, len(self.labels))  # kept between retrains: bandits learn
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -136,9 +138,9 @@ class RetrainWorker:
         run = Run(started_at=started, n_labels=n_labels, last_event_id=last_event_id,
                   strategy=settings.strategy, model=settings.model)
         try:
-            ranking = rank_pool(self.X, y, len(self.labels), settings.strategy, settings.model,
+            ranking = rank_pool(self.loop, y, settings.strategy, settings.model,
                                 settings.queue_size, seed=run_no)
-            acc, folds = cv_accuracy(self.X, y, settings.model, seed=run_no)
+            acc, folds = cv_accuracy(self.loop.X, y, settings.model, seed=run_no)
         except Exception as exc:
             log.exception("retrain on %d labels failed; the previous queue stays in use", n_labels)
             run.status = "failed"
