@@ -17,6 +17,7 @@ from .._errors import InvalidInputError
 from ._context import PoolContext
 
 FAMILIES = ("baseline", "exploitation", "exploration", "hybrid", "adaptive")
+SCORE_REPORTING = ("always", "never", "sometimes")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class Strategy(BaseEstimator):
     reference: ClassVar[str] = ""
     needs_model: ClassVar[bool] = True
     needs_factory: ClassVar[bool] = False
+    #: Whether `Selection.scores` is filled: "always", "never" (e.g. random sampling), or
+    #: "sometimes" (e.g. an adaptive strategy whose batch mixes arms); the conformance kit holds
+    #: every strategy to what it declares.
+    reports_scores: ClassVar[str] = "always"
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         raise NotImplementedError

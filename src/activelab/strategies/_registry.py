@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._errors import InvalidInputError, UnknownNameError
-from ._base import FAMILIES, Strategy
+from ._base import FAMILIES, SCORE_REPORTING, Strategy
 
 _REGISTRY: dict[str, type[Strategy]] = {}
 
@@ -15,6 +15,8 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     """Add a Strategy subclass to the registry under `cls.name`."""
     if not cls.name or cls.family not in FAMILIES or not cls.reference:
         raise TypeError(f"{cls.__name__} must set name, family (one of {FAMILIES}) and reference")
+    if cls.reports_scores not in SCORE_REPORTING:
+        raise TypeError(f"{cls.__name__}.reports_scores must be one of {SCORE_REPORTING}")
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
         raise TypeError(f"strategy name {cls.name!r} is already registered")
     _REGISTRY[cls.name] = cls

@@ -145,6 +145,7 @@ class ActiveLearningByLearning(Strategy):
     """
 
     name = "albl"
+    reports_scores = "never"  # each pick is one EXP4.P draw
     family = "adaptive"
     reference = "Hsu & Lin 2015, Active Learning by Learning (AAAI); EXP4.P: Beygelzimer et al. 2011 (AISTATS)"
 

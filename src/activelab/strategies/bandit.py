@@ -62,6 +62,7 @@ class _ArmBandit(Strategy):
     """Arms fill the batch's slots; each label's surprise is credited to the arm that chose it."""
 
     family = "adaptive"
+    reports_scores = "sometimes"  # the arm's scores when one arm fills the batch
 
     def _slot_arms(self, names: list[str], batch_size: int,
                    rng: np.random.Generator) -> tuple[np.ndarray, dict]:

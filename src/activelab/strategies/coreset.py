@@ -157,6 +157,7 @@ class CoreSet(Strategy):
     """
 
     name = "coreset"
+    reports_scores = "sometimes"  # distances to the labeled set: none before any label
     family = "exploration"
     reference = (
         "Sener & Savarese 2018, Active Learning for Convolutional Neural Networks: "

@@ -14,6 +14,7 @@ class RandomSampling(Strategy):
     """Uniform random sampling of the unlabeled pool (the passive-learning baseline)."""
 
     name = "random"
+    reports_scores = "never"
     family = "baseline"
     reference = "Passive learning baseline (e.g. Settles 2009, Active Learning Literature Survey)"
     needs_model = False

@@ -276,6 +276,7 @@ class TypiClust(Strategy):
     """
 
     name = "typiclust"
+    reports_scores = "never"  # typicality is per cluster visit, in info
     family = "exploration"
     reference = (
         "Hacohen, Dekel & Weinshall 2022, Active Learning on a Budget: Opposite Strategies "
