@@ -12,7 +12,9 @@ Modules, one job each:
 - `auth` — hashed tokens; `leases` — who works on what (and the lease check a write passes)
 - `labellog` — writes to the append-only label log; `queries` — the state derived from it
 - `modeling`, `worker` — retrain and re-rank in a background thread
-- `progress`, `export` — read-only views; `api`, `pages`, `middleware`, `app` — the web app
+- `progress`, `export` — read-only views
+- `app` — the web app: `routes/` (the JSON API, one router per resource), `deps` (the service
+  state and the caller, as dependencies), `presenter` (response bodies), `pages`, `middleware`
 - `commands` — `init`, `serve`, `export`, `token` for the `activelab` command line
 
 Needs the ``serve`` extra: ``pip install "activelab[serve]"``.

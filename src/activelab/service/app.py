@@ -10,9 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .. import __version__
-from . import api, pages
+from . import pages
+from .deps import Service
 from .errors import ServiceError
 from .middleware import LimitsMiddleware
+from .routes import router as api_router
 from .runtime import Runtime
 from .worker import RetrainWorker
 
@@ -41,10 +43,9 @@ def create_app(runtime: Runtime, *, start_worker: bool = True, poll_seconds: flo
                     "`Authorization: Bearer TOKEN` (tokens come from `activelab token add`).",
         docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
     )
-    app.state.service = api.Service(runtime, worker)
-    app.include_router(api.router)
+    app.state.service = Service(runtime, worker)
+    app.include_router(api_router)
     app.include_router(pages.router)
-    api.openapi_route(app)
     app.add_middleware(LimitsMiddleware)
 
     @app.exception_handler(ServiceError)

@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from .api import COOKIE, service
 from .auth import authenticate
+from .deps import COOKIE, service
 from .schemas import LoginIn
 
 STATIC = Path(__file__).with_name("static")

@@ -1,0 +1,23 @@
+"""The JSON API under ``/api``, one router per resource. Every route needs a token
+(``Authorization: Bearer TOKEN``, or the cookie the login page sets); export, settings and retrain
+need an admin token.
+
+    items      GET /next             lease the next item to label
+    labels     POST /labels, /skip, /undo
+    progress   GET /stats, /progress
+    export     GET /export           (admin)
+    settings   GET, PUT /settings; POST /retrain   (admin)
+    me         GET /me
+    content    GET /content          an image item's file
+    openapi    GET /openapi.json     the schema (any token; not listed in itself)
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import content, export, items, labels, me, openapi, progress, settings
+
+router = APIRouter(prefix="/api")
+for _resource in (items, labels, progress, export, settings, me, content, openapi):
+    router.include_router(_resource.router)

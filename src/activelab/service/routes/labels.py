@@ -1,0 +1,41 @@
+"""Writes to the label log: label, skip, undo (each idempotent in its request_id)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..deps import CurrentPrincipal, ServiceDep
+from ..labellog import record_label, record_skip, record_undo
+from ..leases import held_lease, lease_next
+from ..schemas import EventOut, LabelIn, SkipIn, UndoIn, UndoOut
+
+router = APIRouter()
+
+
+@router.post("/labels", response_model=EventOut, summary="Label an item (idempotent in request_id)")
+def post_label(body: LabelIn, svc: ServiceDep, who: CurrentPrincipal) -> EventOut:
+    out = record_label(svc.runtime.store, who, body.item_id, body.label, body.request_id,
+                       svc.runtime.labels)
+    if not out.duplicate:
+        svc.worker.trigger()
+    return svc.present.event_out(who, out)
+
+
+@router.post("/skip", response_model=EventOut, summary="Skip a leased item")
+def post_skip(body: SkipIn, svc: ServiceDep, who: CurrentPrincipal) -> EventOut:
+    out = record_skip(svc.runtime.store, who, body.item_id, body.request_id)
+    return svc.present.event_out(who, out)
+
+
+@router.post("/undo", response_model=UndoOut,
+             summary="Undo your most recent label or skip (kept in the log as an undo event)")
+def post_undo(body: UndoIn, svc: ServiceDep, who: CurrentPrincipal) -> UndoOut:
+    store = svc.runtime.store
+    settings = svc.runtime.settings()
+    out = record_undo(store, who, body.request_id, settings.lease_seconds)
+    back = held_lease(store, who.id, out.item_idx)
+    nxt = svc.present.next_out(who, back or lease_next(store, who.id, settings.lease_seconds))
+    if back is not None:
+        nxt.why = "Back after your undo: label it again, or skip it."
+    base = svc.present.event_out(who, out)
+    return UndoOut(**base.model_dump(), undone_event_id=out.target_event_id, next=nxt)
