@@ -39,7 +39,7 @@ from common import RESULTS, machine, versions, write_json  # noqa: E402
 from peers import Pool, available_peers, implementations  # noqa: E402
 
 from activelab import Selection, Strategy  # noqa: E402
-from activelab._model import ModelAdapter  # noqa: E402
+from activelab.models import SklearnModel, predict_labels  # noqa: E402
 from activelab.experiments import make_model  # noqa: E402
 from activelab.experiments.runner import split  # noqa: E402
 from activelab.experiments.summary import summarize  # noqa: E402
@@ -146,8 +146,9 @@ def _full_pool_accuracy(dataset, model_name, seed, X_pool, y_pool, X_test, y_tes
     saved = store.get(key)
     if saved is not None:
         return saved["accuracy"]
-    full = ModelAdapter.fit(make_model(model_name), X_pool, y_pool, np.arange(len(y_pool)), classes, seed)
-    acc = float((full.model.predict(X_test) == y_test).mean())
+    full = SklearnModel(make_model(model_name)).fit(X_pool, y_pool, np.arange(len(y_pool)), classes,
+                                                    random_state=seed)
+    acc = float((predict_labels(full, X_test) == y_test).mean())
     store.put(key, {"accuracy": acc})
     return acc
 
