@@ -82,11 +82,6 @@ class UndoOut(EventOut):
     next: NextOut
 
 
-class ClassCount(BaseModel):
-    label: str
-    count: int
-
-
 class StatsOut(BaseModel):
     items: int
     labeled: int
