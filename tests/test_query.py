@@ -106,7 +106,7 @@ def test_strategy_object_and_params(pool):
     a = activelab.query(X, y, strategy=strat, batch_size=4, random_state=5)
     b = activelab.query(X, y, strategy="qbc_vote", n_members=3, batch_size=4, random_state=5)
     np.testing.assert_array_equal(a, b)
-    assert strat.get_params() == {"n_members": 3}
+    assert strat.get_params() == {"n_members": 3, "estimators": None}
     assert clone(strat).n_members == 3
 
 

@@ -8,13 +8,14 @@ the loop fits it once per round and hands it over in the `PoolContext`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._errors import InvalidInputError
 from ._context import PoolContext
+from ._params import Constraint, validate_params
 
 FAMILIES = ("baseline", "exploitation", "exploration", "hybrid", "adaptive")
 SCORE_REPORTING = ("always", "never", "sometimes")
@@ -63,6 +64,15 @@ class Strategy(BaseEstimator):
     #: every strategy to what it declares.
     reports_scores: ClassVar[str] = "always"
 
+    #: Per constructor parameter, the constraints a value may meet (see `_params`); checked
+    #: when the strategy runs, so `__init__` only stores its arguments.
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
+
+    def _validate_params(self) -> None:
+        """Raise a clear input error for a parameter outside its declared constraints."""
+        validate_params(self.name or type(self).__name__, self.get_params(deep=False),
+                        self._parameter_constraints)
+
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         raise NotImplementedError
 
@@ -103,6 +113,7 @@ class ScoreStrategy(Strategy):
         raise NotImplementedError
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        self._validate_params()
         scores = np.asarray(self.scores(ctx), dtype=np.float64)
         cand = ctx.candidate_idx
         if scores.shape != cand.shape:

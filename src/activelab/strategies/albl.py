@@ -50,6 +50,7 @@ from ._arms import (
 )
 from ._base import Feedback, Selection, Strategy
 from ._context import PoolContext
+from ._params import Interval
 from ._registry import register
 from .random import RandomSampling
 
@@ -146,6 +147,11 @@ class ActiveLearningByLearning(Strategy):
 
     name = "albl"
     reports_scores = "never"  # each pick is one EXP4.P draw
+    _parameter_constraints = {
+        "budget": [Interval("int", 1)],
+        "delta": [Interval("real", 0, 1, closed="right")],
+        "p_min": [None, Interval("real", 0, 1)],
+    }
     family = "adaptive"
     reference = "Hsu & Lin 2015, Active Learning by Learning (AAAI); EXP4.P: Beygelzimer et al. 2011 (AISTATS)"
 
@@ -161,16 +167,10 @@ class ActiveLearningByLearning(Strategy):
     # -- parameters ---------------------------------------------------------------------------
 
     def _exp4p_params(self, n_arms: int) -> tuple[float, float, int]:
-        if not isinstance(self.budget, (int, np.integer)) or self.budget < 1:
-            raise InvalidInputError(
-                f"{self.name}: budget must be a positive integer (the labels to query); "
-                f"got {self.budget!r}."
-            )
-        if not (isinstance(self.delta, (int, float)) and 0 < self.delta <= 1):
-            raise InvalidInputError(f"{self.name}: delta must be in (0, 1]; got {self.delta!r}.")
+        self._validate_params()
         if self.p_min is None:
             p_min = exp4p_p_min(n_arms, int(self.budget))
-        elif isinstance(self.p_min, (int, float)) and 0 <= self.p_min <= 1.0 / n_arms:
+        elif self.p_min <= 1.0 / n_arms:  # the bound depends on the arms
             p_min = float(self.p_min)
         else:
             raise InvalidInputError(

@@ -43,6 +43,7 @@ from ._arms import (
 )
 from ._base import Feedback, Selection, Strategy
 from ._context import PoolContext
+from ._params import Interval, Predicate
 from ._registry import register
 
 
@@ -77,7 +78,7 @@ class _ArmBandit(Strategy):
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         names, arms = resolve_arms(self.arms, self.name)
-        self._check_params()
+        self._validate_params()
         ctx.require_model(self.name)  # the reward compares its predictions with the labels
         slots, extra = self._slot_arms(names, batch_size, rng)
         gens = arm_generators(rng, len(arms))
@@ -101,7 +102,7 @@ class _ArmBandit(Strategy):
     def update(self, feedback: Feedback) -> None:
         """Credit each arm with the surprise of the labels it chose last round."""
         names, _ = resolve_arms(self.arms, self.name)
-        self._check_params()
+        self._validate_params()
         info = feedback.selection.info
         check_feedback_info(info, ("arms", "arm_names", "predicted"), names, self.name)
         labels = np.asarray(feedback.labels)
@@ -117,9 +118,6 @@ class _ArmBandit(Strategy):
         wrong = np.bincount(arm_of[known & miss], minlength=len(names)).astype(np.float64)
         right = np.bincount(arm_of[known & ~miss], minlength=len(names)).astype(np.float64)
         self._learn(wrong, right)
-
-    def _check_params(self) -> None:
-        pass
 
 
 def fill_slots(slots: np.ndarray, ranked: dict[int, np.ndarray]) -> np.ndarray:
@@ -170,11 +168,7 @@ class UCBBandit(_ArmBandit):
         self.arms = arms
         self.exploration = exploration
 
-    def _check_params(self) -> None:
-        if not (isinstance(self.exploration, (int, float)) and self.exploration >= 0):
-            raise InvalidInputError(
-                f"{self.name}: exploration must be a number >= 0; got {self.exploration!r}."
-            )
+    _parameter_constraints = {"exploration": [Interval("real", 0)]}
 
     def _slot_arms(self, names, batch_size, rng):
         counts = learned_state(self, "counts_", len(names))
@@ -238,17 +232,10 @@ class ThompsonBandit(_ArmBandit):
         self.prior = prior
         self.discount = discount
 
-    def _check_params(self) -> None:
-        prior = np.asarray(self.prior, dtype=np.float64) if _is_pair(self.prior) else None
-        if prior is None or not (np.isfinite(prior).all() and (prior > 0).all()):
-            raise InvalidInputError(
-                f"{self.name}: prior must be a pair (alpha, beta) of positive numbers; "
-                f"got {self.prior!r}."
-            )
-        if not (isinstance(self.discount, (int, float)) and 0 < self.discount <= 1):
-            raise InvalidInputError(
-                f"{self.name}: discount must be in (0, 1]; got {self.discount!r}."
-            )
+    _parameter_constraints = {
+        "prior": [Predicate(lambda v: _is_positive_pair(v), "a pair (alpha, beta) of positive numbers")],
+        "discount": [Interval("real", 0, 1, closed="right")],
+    }
 
     def _posterior(self, n_arms: int) -> tuple[np.ndarray, np.ndarray]:
         a0, b0 = (float(v) for v in self.prior)
@@ -275,8 +262,11 @@ class ThompsonBandit(_ArmBandit):
         self.alpha_, self.beta_ = alpha, beta
 
 
-def _is_pair(value) -> bool:
-    try:
-        return len(value) == 2 and all(isinstance(v, (int, float, np.number)) for v in value)
-    except TypeError:
+def _is_positive_pair(value) -> bool:
+    """(alpha, beta): two finite positive numbers."""
+    if isinstance(value, (str, bytes)) or len(value) != 2:
         return False
+    if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in value):
+        return False
+    pair = np.asarray(value, dtype=np.float64)
+    return bool(np.isfinite(pair).all() and (pair > 0).all())

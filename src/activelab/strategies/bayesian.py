@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import InvalidInputError
-from ._base import ScoreStrategy
+from ._committee import CommitteeStrategy
 from ._context import PoolContext
 from ._registry import register
 from .uncertainty import entropy_scores
@@ -42,33 +41,8 @@ def variation_ratio_scores(committee: np.ndarray) -> np.ndarray:
     return 1.0 - counts.max(axis=1) / n_members
 
 
-class _Bayesian(ScoreStrategy):
-    needs_factory = True
-
-    def __init__(self, n_members: int = 5, estimators=None) -> None:
-        self.n_members = n_members
-        self.estimators = estimators
-
-    def _committee(self, ctx: PoolContext) -> np.ndarray:
-        ctx.require_model(self.name)
-        if self.estimators is None:
-            if isinstance(self.n_members, bool) or not isinstance(self.n_members, (int, np.integer)) \
-                    or self.n_members < 2:
-                raise InvalidInputError(
-                    f"{self.name}: n_members must be an integer >= 2; got {self.n_members!r}."
-                )
-            return ctx.committee_proba(int(self.n_members), self.name)
-        if isinstance(self.estimators, (str, bytes)) or not hasattr(self.estimators, "__len__") \
-                or len(self.estimators) < 2:
-            raise InvalidInputError(
-                f"{self.name}: estimators must be a list of at least two classifiers; got "
-                f"{self.estimators!r}."
-            )
-        return ctx.ensemble_proba(list(self.estimators), self.name)
-
-
 @register
-class BALD(_Bayesian):
+class BALD(CommitteeStrategy):
     """BALD: query where the committee's members disagree most in what they are sure of.
 
     Houlsby, Huszár, Ghahramani & Lengyel 2011, "Bayesian Active Learning for Classification and
@@ -80,7 +54,8 @@ class BALD(_Bayesian):
     n_members : int, default 5
         Size of the bootstrap committee of the user's estimator (used when `estimators` is None).
     estimators : list of classifiers or None, default None
-        An explicit ensemble instead: each is cloned and fitted on the labeled rows.
+        An explicit ensemble instead (unfitted classifiers or model factories), each fitted on
+        all labeled rows.
     """
 
     name = "bald"
@@ -95,7 +70,7 @@ class BALD(_Bayesian):
 
 
 @register
-class VariationRatios(_Bayesian):
+class VariationRatios(CommitteeStrategy):
     """Variation ratios: query where the fewest committee members agree with the modal vote.
 
     Freeman 1965, "Elementary Applied Statistics"; Gal, Islam & Ghahramani 2017, "Deep Bayesian
@@ -106,7 +81,8 @@ class VariationRatios(_Bayesian):
     n_members : int, default 5
         Size of the bootstrap committee of the user's estimator (used when `estimators` is None).
     estimators : list of classifiers or None, default None
-        An explicit ensemble instead: each is cloned and fitted on the labeled rows.
+        An explicit ensemble instead (unfitted classifiers or model factories), each fitted on
+        all labeled rows.
     """
 
     name = "variation_ratios"

@@ -19,9 +19,9 @@ from scipy.cluster.hierarchy import ClusterWarning
 from scipy.spatial.distance import pdist
 from sklearn.cluster import AgglomerativeClustering
 
-from .._errors import InvalidInputError, UnknownNameError
 from ._base import Selection, Strategy, top_k
 from ._context import PoolContext
+from ._params import Interval, Options
 from ._registry import register
 from .uncertainty import margin_scores
 
@@ -125,6 +125,11 @@ class ClusterMargin(Strategy):
     name = "cluster_margin"
     family = "hybrid"
     reference = "Citovsky et al. 2021, Batch Active Learning at Scale (NeurIPS)"
+    _parameter_constraints = {
+        "m": [Interval("real", 1)],
+        "distance_threshold": [None, Interval("real", 0)],
+        "within_cluster": [Options(WITHIN_CLUSTER, "within_cluster rule")],
+    }
 
     def __init__(self, m: float = 10, distance_threshold: float | None = None,
                  within_cluster: str = "margin") -> None:
@@ -132,19 +137,8 @@ class ClusterMargin(Strategy):
         self.distance_threshold = distance_threshold
         self.within_cluster = within_cluster
 
-    def _check_params(self) -> None:
-        if not _is_real(self.m) or not np.isfinite(self.m) or self.m < 1:
-            raise InvalidInputError(f"{self.name}: m must be a number >= 1; got {self.m!r}.")
-        eps = self.distance_threshold
-        if eps is not None and (not _is_real(eps) or not np.isfinite(eps) or eps < 0):
-            raise InvalidInputError(
-                f"{self.name}: distance_threshold must be a non-negative number or None; got {eps!r}."
-            )
-        if self.within_cluster not in WITHIN_CLUSTER:
-            raise UnknownNameError("within_cluster rule", str(self.within_cluster), WITHIN_CLUSTER)
-
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        self._check_params()
+        self._validate_params()
         cand = ctx.candidate_idx
         scores = margin_scores(ctx.proba(self.name))
         k_m = min(cand.shape[0], max(batch_size, int(np.ceil(self.m * batch_size))))

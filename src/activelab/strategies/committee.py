@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import InvalidInputError
-from ._base import ScoreStrategy
+from ._committee import CommitteeStrategy
 from ._context import PoolContext
 from ._registry import register
 
@@ -37,23 +36,12 @@ def kl_to_consensus_scores(committee: np.ndarray) -> np.ndarray:
     return terms.sum(axis=2).mean(axis=0)
 
 
-class _Committee(ScoreStrategy):
-    needs_factory = True
-
-    def __init__(self, n_members: int = 5) -> None:
-        self.n_members = n_members
-
-    def _committee(self, ctx: PoolContext) -> np.ndarray:
-        if not isinstance(self.n_members, (int, np.integer)) or self.n_members < 2:
-            raise InvalidInputError(
-                f"{self.name}: n_members must be an integer >= 2; got {self.n_members!r}."
-            )
-        return ctx.committee_proba(int(self.n_members), self.name)
-
-
 @register
-class VoteEntropyQBC(_Committee):
-    """Query by committee with vote entropy over a bootstrap committee of the user's model."""
+class VoteEntropyQBC(CommitteeStrategy):
+    """Query by committee with vote entropy over a bootstrap committee of the user's model.
+
+    Parameters: see `CommitteeStrategy` (``n_members``, or an explicit ``estimators`` list).
+    """
 
     name = "qbc_vote"
     family = "exploitation"
@@ -64,8 +52,11 @@ class VoteEntropyQBC(_Committee):
 
 
 @register
-class KLConsensusQBC(_Committee):
-    """Query by committee with mean KL divergence of each member to the consensus."""
+class KLConsensusQBC(CommitteeStrategy):
+    """Query by committee with mean KL divergence of each member to the consensus.
+
+    Parameters: see `CommitteeStrategy` (``n_members``, or an explicit ``estimators`` list).
+    """
 
     name = "qbc_kl"
     family = "exploitation"

@@ -14,9 +14,10 @@ import numpy as np
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils import gen_batches
 
-from .._errors import InvalidInputError, UnknownNameError
+from .._errors import InvalidInputError
 from ._base import ScoreStrategy
 from ._context import PoolContext
+from ._params import Interval, Options
 from ._registry import register
 from .uncertainty import entropy_scores, least_confidence_scores, margin_scores
 
@@ -129,27 +130,19 @@ class DensityWeighted(ScoreStrategy):
         "Tasks (EMNLP)"
     )
 
+    _parameter_constraints = {
+        "beta": [Interval("real", 0)],
+        "base": [Options(BASE_UNCERTAINTY, "base uncertainty")],
+        "similarity": [Options(SIMILARITIES, "similarity")],
+        "gamma": [None, Interval("real", 0, closed="neither")],
+    }
+
     def __init__(self, beta: float = 1.0, base: str = "entropy", similarity: str = "cosine",
                  gamma: float | None = None) -> None:
         self.beta = beta
         self.base = base
         self.similarity = similarity
         self.gamma = gamma
-
-    def _check_params(self) -> None:
-        if not _is_real(self.beta) or not np.isfinite(self.beta) or self.beta < 0:
-            raise InvalidInputError(
-                f"{self.name}: beta must be a finite number >= 0; got {self.beta!r}."
-            )
-        if self.base not in BASE_UNCERTAINTY:
-            raise UnknownNameError("base uncertainty", str(self.base), BASE_UNCERTAINTY)
-        if self.similarity not in SIMILARITIES:
-            raise UnknownNameError("similarity", str(self.similarity), SIMILARITIES)
-        if self.gamma is not None and (not _is_real(self.gamma) or not self.gamma > 0
-                                       or not np.isfinite(self.gamma)):
-            raise InvalidInputError(
-                f"{self.name}: gamma must be a positive number or None; got {self.gamma!r}."
-            )
 
     def density(self, ctx: PoolContext) -> np.ndarray:
         """Mean similarity of each candidate to the unlabeled pool, shape (n_candidates,)."""
@@ -159,7 +152,6 @@ class DensityWeighted(ScoreStrategy):
         return mean_kernel_similarity(feats, metric=self.similarity, gamma=self.gamma)
 
     def scores(self, ctx: PoolContext) -> np.ndarray:
-        self._check_params()
         uncertainty = BASE_UNCERTAINTY[self.base](ctx.proba(self.name))
         return information_density_scores(uncertainty, self.density(ctx), float(self.beta))
 

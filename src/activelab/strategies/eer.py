@@ -11,14 +11,13 @@ random subsamples (Roy & McCallum 2001 subsample as well).
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
-from .._errors import InvalidInputError, UnknownNameError
 from .._validation import take_rows
 from ._base import Selection, Strategy, top_k
 from ._context import PoolContext
+from ._params import Interval, Options
 from ._registry import register
 from .uncertainty import entropy_scores, least_confidence_scores
 
@@ -74,24 +73,19 @@ class ExpectedErrorReduction(Strategy):
         "Error Reduction (ICML)"
     )
     needs_factory = True
+    _parameter_constraints = {
+        "n_candidates": [Interval("int", 1)],
+        "n_eval": [Interval("int", 1)],
+        "loss": [Options(LOSSES, "loss")],
+    }
 
     def __init__(self, n_candidates: int = 20, n_eval: int = 200, loss: str = "zero_one") -> None:
         self.n_candidates = n_candidates
         self.n_eval = n_eval
         self.loss = loss
 
-    def _check_params(self) -> None:
-        for param in ("n_candidates", "n_eval"):
-            value = getattr(self, param)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise InvalidInputError(
-                    f"{self.name}: {param} must be an integer >= 1; got {value!r}."
-                )
-        if self.loss not in LOSSES:
-            raise UnknownNameError("loss", str(self.loss), LOSSES)
-
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        self._check_params()
+        self._validate_params()
         proba = ctx.proba(self.name)
         cand = ctx.candidate_idx
         n_cand = cand.shape[0]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._errors import InvalidInputError
 from .._geometry import kmeans, sq_norms
 from ._base import Selection, Strategy
 from ._context import PoolContext
+from ._params import Interval, Options
 from ._registry import register
 
 
@@ -80,20 +80,17 @@ class KMeansSampling(Strategy):
     )
     needs_model = False
 
+    _parameter_constraints = {
+        "n_init": [Options(["auto"]), Interval("int", 1)],
+        "minibatch_above": [Interval("int", 1)],
+    }
+
     def __init__(self, n_init="auto", minibatch_above: int = 20_000) -> None:
         self.n_init = n_init
         self.minibatch_above = minibatch_above
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        if not isinstance(self.minibatch_above, (int, np.integer)) or self.minibatch_above < 1:
-            raise InvalidInputError(
-                f"kmeans: minibatch_above must be a positive integer; got {self.minibatch_above!r}."
-            )
-        n_init_ok = isinstance(self.n_init, (int, np.integer)) and self.n_init >= 1
-        if not (self.n_init == "auto" or n_init_ok):
-            raise InvalidInputError(
-                f"kmeans: n_init must be 'auto' or an integer >= 1; got {self.n_init!r}."
-            )
+        self._validate_params()
         cand = ctx.candidate_idx
         if batch_size >= cand.shape[0]:  # every candidate is its own cluster
             return Selection(idx=rng.permutation(cand), scores=np.zeros(cand.shape[0]),

@@ -17,7 +17,6 @@ sample of ball centers for large pools (the balls themselves always hold the who
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +28,7 @@ from .._errors import InvalidInputError
 from .._geometry import kmeans
 from ._base import Selection, Strategy
 from ._context import PoolContext
+from ._params import Interval, Options
 from ._registry import register
 
 #: δ is taken this much (relatively) below the purity order statistic, so the ball that sets it
@@ -197,6 +197,13 @@ class ProbCover(Strategy):
         "Yehuda, Dekel, Hacohen & Weinshall 2022, Active Learning Through a Covering Lens (NeurIPS)"
     )
     needs_model = False
+    _parameter_constraints = {
+        "radius": [Interval("real", 0, closed="neither"), Options(["auto"])],
+        "alpha": [Interval("real", 0, 1, closed="right")],
+        "n_clusters": [None, Interval("int", 2)],
+        "purity_sample": [Interval("int", 1)],
+        "max_edges": [Interval("int", 1)],
+    }
 
     def __init__(
         self, radius="auto", alpha: float = 0.95, n_clusters: int | None = None,
@@ -209,7 +216,7 @@ class ProbCover(Strategy):
         self.max_edges = max_edges
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        self._check_params()
+        self._validate_params()
         feats = ctx.features()
         info = {}
         if isinstance(self.radius, str):
@@ -239,30 +246,3 @@ class ProbCover(Strategy):
         if n > self.purity_sample:
             sample = np.sort(rng.choice(n, size=int(self.purity_sample), replace=False))
         return purity_radius(feats, labels, float(self.alpha), sample_idx=sample)
-
-    def _check_params(self) -> None:
-        r = self.radius
-        if isinstance(r, str):
-            if r != "auto":
-                raise InvalidInputError(f"probcover: radius must be 'auto' or a number; got {r!r}.")
-        elif (isinstance(r, bool) or not isinstance(r, numbers.Real)
-              or not math.isfinite(r) or r <= 0):
-            raise InvalidInputError(
-                f"probcover: radius must be a positive finite number (a distance in feature "
-                f"units) or 'auto'; got {r!r}."
-            )
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) \
-                or not 0 < self.alpha <= 1:
-            raise InvalidInputError(f"probcover: alpha must be in (0, 1]; got {self.alpha!r}.")
-        if self.n_clusters is not None and (
-            not isinstance(self.n_clusters, (int, np.integer)) or self.n_clusters < 2
-        ):
-            raise InvalidInputError(
-                f"probcover: n_clusters must be an integer >= 2 or None; got {self.n_clusters!r}."
-            )
-        for param in ("purity_sample", "max_edges"):
-            value = getattr(self, param)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise InvalidInputError(
-                    f"probcover: {param} must be a positive integer; got {value!r}."
-                )

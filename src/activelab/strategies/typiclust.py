@@ -40,6 +40,7 @@ from .._errors import InvalidInputError
 from .._geometry import kmeans
 from ._base import Selection, Strategy
 from ._context import PoolContext
+from ._params import Interval
 from ._registry import register
 
 _EPS = 1e-5  # as in the authors' code, so a cluster of duplicates has finite typicality
@@ -277,6 +278,13 @@ class TypiClust(Strategy):
 
     name = "typiclust"
     reports_scores = "never"  # typicality is per cluster visit, in info
+    _parameter_constraints = {
+        "k_neighbors": [Interval("int", 1)],
+        "max_clusters": [Interval("int", 1)],
+        "min_cluster_size": [Interval("int", 0)],
+        "minibatch_above": [Interval("int", 1)],
+        "max_cluster_rows": [Interval("int", 2)],
+    }
     family = "exploration"
     reference = (
         "Hacohen, Dekel & Weinshall 2022, Active Learning on a Budget: Opposite Strategies "
@@ -295,13 +303,7 @@ class TypiClust(Strategy):
         self.max_cluster_rows = max_cluster_rows
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        for param, low in (("k_neighbors", 1), ("max_clusters", 1), ("min_cluster_size", 0),
-                           ("minibatch_above", 1), ("max_cluster_rows", 2)):
-            value = getattr(self, param)
-            if not isinstance(value, (int, np.integer)) or value < low:
-                raise InvalidInputError(
-                    f"typiclust: {param} must be an integer >= {low}; got {value!r}."
-                )
+        self._validate_params()
         feats = ctx.features()
         lab = ctx.labeled_idx
         n_clusters = min(lab.shape[0] + batch_size, int(self.max_clusters), ctx.n_samples)
