@@ -45,15 +45,6 @@ def _is_missing(value) -> bool:
     return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
 
 
-def unlabeled_marker(dtype: np.dtype):
-    """The value that marks 'unlabeled' in an array of this dtype."""
-    if dtype.kind in "iu":
-        return UNLABELED
-    if dtype.kind in "fc":
-        return np.nan
-    return None
-
-
 def compact(labels: np.ndarray) -> np.ndarray:
     """Labeled values of an object array as a plain int/str/float array scikit-learn understands."""
     if labels.dtype.kind != "O":

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import activelab
 from activelab import UNLABELED
-from activelab._geometry import min_sq_dist
+from activelab.geometry import min_sq_dist
 from activelab.strategies.coreset import k_center_greedy
 
 from ..conftest import make_pool

@@ -9,7 +9,7 @@ import pytest
 
 import activelab
 from activelab import UNLABELED
-from activelab._geometry import kmeans
+from activelab.geometry import kmeans
 from activelab.strategies.kmeans import closest_to_centers
 
 
@@ -77,7 +77,7 @@ def test_minibatch_path_for_large_pools():
 
 
 def test_minibatch_kmeans_init_is_kmeanspp_on_a_float64_subset():
-    from activelab._geometry import _kmeanspp_on_subset, kmeans
+    from activelab.geometry import _kmeanspp_on_subset, kmeans
 
     rng = np.random.default_rng(2)
     centers = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=np.float32)

@@ -7,7 +7,7 @@ import pytest
 
 import activelab
 from activelab.strategies import strategy_class, strategy_names
-from activelab.strategies._params import Interval, Options, Predicate, validate_params
+from activelab.strategies.params import Interval, Options, Predicate, validate_params
 
 from ..conftest import make_pool
 

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 
 from .._errors import InvalidInputError
 from ._context import PoolContext
-from ._params import Constraint, validate_params
+from .params import Constraint, validate_params
 
 FAMILIES = ("baseline", "exploitation", "exploration", "hybrid", "adaptive")
 SCORE_REPORTING = ("always", "never", "sometimes")
@@ -64,7 +64,7 @@ class Strategy(BaseEstimator):
     #: every strategy to what it declares.
     reports_scores: ClassVar[str] = "always"
 
-    #: Per constructor parameter, the constraints a value may meet (see `_params`); checked
+    #: Per constructor parameter, the constraints a value may meet (see `activelab.strategies.params`); checked
     #: when the strategy runs, so `__init__` only stores its arguments.
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._base import ScoreStrategy
 from ._context import PoolContext
-from ._params import Interval, Predicate
+from .params import Interval, Predicate
 
 
 def _is_model_list(value) -> bool:

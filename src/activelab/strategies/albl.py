@@ -50,7 +50,7 @@ from ._arms import (
 )
 from ._base import Feedback, Selection, Strategy
 from ._context import PoolContext
-from ._params import Interval
+from .params import Interval
 from ._registry import register
 from .random import RandomSampling
 

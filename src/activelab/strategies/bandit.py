@@ -43,7 +43,7 @@ from ._arms import (
 )
 from ._base import Feedback, Selection, Strategy
 from ._context import PoolContext
-from ._params import Interval, Predicate
+from .params import Interval, Predicate
 from ._registry import register
 
 

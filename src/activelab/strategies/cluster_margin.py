@@ -21,7 +21,7 @@ from sklearn.cluster import AgglomerativeClustering
 
 from ._base import Selection, Strategy, top_k
 from ._context import PoolContext
-from ._params import Interval, Options
+from .params import Interval, Options
 from ._registry import register
 from .uncertainty import margin_scores
 

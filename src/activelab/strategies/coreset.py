@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._errors import InvalidInputError
-from .._geometry import min_sq_dist, sq_dist_to, sq_norms
+from ..geometry import min_sq_dist, sq_dist_to, sq_norms
 from ._base import Selection, Strategy
 from ._context import PoolContext
 from ._registry import register

@@ -17,7 +17,7 @@ from sklearn.utils import gen_batches
 from .._errors import InvalidInputError
 from ._base import ScoreStrategy
 from ._context import PoolContext
-from ._params import Interval, Options
+from .params import Interval, Options
 from ._registry import register
 from .uncertainty import entropy_scores, least_confidence_scores, margin_scores
 

@@ -17,7 +17,7 @@ import numpy as np
 from .._validation import take_rows
 from ._base import Selection, Strategy, top_k
 from ._context import PoolContext
-from ._params import Interval, Options
+from .params import Interval, Options
 from ._registry import register
 from .uncertainty import entropy_scores, least_confidence_scores
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._geometry import kmeans, sq_norms
+from ..geometry import kmeans, sq_norms
 from ._base import Selection, Strategy
 from ._context import PoolContext
-from ._params import Interval, Options
+from .params import Interval, Options
 from ._registry import register
 
 

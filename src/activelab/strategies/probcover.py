@@ -25,10 +25,10 @@ from sklearn.metrics import pairwise_distances_chunked
 from sklearn.neighbors import NearestNeighbors
 
 from .._errors import InvalidInputError
-from .._geometry import kmeans
+from ..geometry import kmeans
 from ._base import Selection, Strategy
 from ._context import PoolContext
-from ._params import Interval, Options
+from .params import Interval, Options
 from ._registry import register
 
 #: δ is taken this much (relatively) below the purity order statistic, so the ball that sets it

@@ -37,10 +37,10 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from .._errors import InvalidInputError
-from .._geometry import kmeans
+from ..geometry import kmeans
 from ._base import Selection, Strategy
 from ._context import PoolContext
-from ._params import Interval
+from .params import Interval
 from ._registry import register
 
 _EPS = 1e-5  # as in the authors' code, so a cluster of duplicates has finite typicality
