@@ -42,7 +42,8 @@ class Good(Strategy):
     def select(self, ctx, batch_size, rng):
         cand = ctx.candidate_idx
         scores = self._scores(ctx)
-        return Selection(idx=cand[top_k(scores, batch_size, rng)], scores=scores, candidate_idx=cand)
+        idx = cand[top_k(scores, batch_size, rng)]
+        return Selection(idx=idx, scores=scores, candidate_idx=cand)
 
 
 class GoodModel(Good):
@@ -66,24 +67,24 @@ class GoodAdaptive(GoodModel):
         return replace(super().select(ctx, batch_size, rng), info={"arm": "least_confidence"})
 
     def update(self, feedback) -> None:
-        self.n_updates_ = getattr(self, "n_updates_", 0) + 1
+        _count_updates(self, feedback)
 
 
 # -- broken toys, one fault each ----------------------------------------------------------------
 
 
-def _broken(base, cls_name, doc, **attrs):
-    """A subclass of `base` with one fault (`attrs` override class attributes or methods)."""
+def _faulty(base, cls_name, doc, change=None, **attrs):
+    """A subclass of `base` with one fault: `change(strategy, ctx, selection)` rewrites what
+    base's select returned; `attrs` override class attributes or methods."""
+    if change is not None:
+        def select(self, ctx, batch_size, rng):
+            return change(self, ctx, base.select(self, ctx, batch_size, rng))
+        attrs["select"] = select
     return type(cls_name, (base,), {"__doc__": doc, "name": f"toy_{cls_name.lower()}", **attrs})
 
 
-def _select_then(change):
-    def select(self, ctx, batch_size, rng):
-        return change(self, ctx, type(self).__mro__[1].select(self, ctx, batch_size, rng), rng)
-    return select
-
-
-def _init_copies(self, arms=("a", "b")):
+def _init_copies(self, offset=0.0, arms=("a", "b")):
+    self.offset = offset
     self.arms = list(arms)
 
 
@@ -102,18 +103,33 @@ def _init_varargs(self, *args, offset=0.0):
     self.offset = offset
 
 
-def _update_select_reads(self, feedback):
+def _count_updates(self, feedback):
     self.n_updates_ = getattr(self, "n_updates_", 0) + 1
 
 
-def _select_bumps_state(self, ctx, sel, rng):
-    if hasattr(self, "n_updates_"):
-        self.n_updates_ += 1
+def _fit_users_model(self, ctx, sel):
+    ctx.factory.estimator.fit(ctx.X[ctx.labeled_idx], ctx.y[ctx.labeled_idx])
     return sel
 
 
-def _append_to_log(self, ctx, sel, rng):
+def _write(array, where, value, sel):
+    array[where] = value
+    return sel
+
+
+def _learn_in_select(self, ctx, sel):
+    self.fitted_ = True
+    return sel
+
+
+def _append_to_param(self, ctx, sel):
     self.offset.append(1)
+    return sel
+
+
+def _bump_state(self, ctx, sel):
+    if hasattr(self, "n_updates_"):
+        self.n_updates_ += 1
     return sel
 
 
@@ -123,10 +139,19 @@ def _mute_cold_start(self, ctx):
     return GoodModel._scores(self, ctx)
 
 
-class LogParam(Good):
-    """A toy whose parameter is a list (to be mutated by a broken subclass)."""
+def _global_seed_update(self, feedback):
+    self.seed_ = np.random.randint(2**31)
 
-    name = "toy_log_param"
+
+def _scores_from_seed(self, ctx):
+    ctx.proba(self.name)
+    return np.random.default_rng(getattr(self, "seed_", 0)).random(ctx.candidate_idx.shape[0])
+
+
+class ListParam(Good):
+    """A toy whose parameter is a list (for a subclass that mutates it)."""
+
+    name = "toy_list_param"
 
     def __init__(self, offset=None) -> None:
         self.offset = offset
@@ -137,100 +162,97 @@ class LogParam(Good):
 
 BROKEN = [
     # metadata
-    ("check_metadata", _broken(Good, "NoReference", "No paper.", reference="")),
-    ("check_metadata", _broken(Good, "BadFamily", "Unknown family.", family="greedy")),
-    ("check_metadata", _broken(Good, "NoDocstring", None)),
-    ("check_metadata", _broken(Good, "BadReports", "Unknown promise.", reports_scores="maybe")),
-    ("check_metadata", _broken(Good, "AdaptiveWithoutUpdate", "Says adaptive, never learns.",
+    ("check_metadata", _faulty(Good, "NoReference", "No paper.", reference="")),
+    ("check_metadata", _faulty(Good, "BadFamily", "Unknown family.", family="greedy")),
+    ("check_metadata", _faulty(Good, "NoDocstring", None)),
+    ("check_metadata", _faulty(Good, "BadReports", "Unknown promise.", reports_scores="maybe")),
+    ("check_metadata", _faulty(Good, "AdaptiveWithoutUpdate", "Adaptive, no update.",
                                family="adaptive")),
-    ("check_metadata", _broken(Good, "UpdateNotAdaptive", "Learns but says exploration.",
-                               update=_update_select_reads)),
-    ("check_metadata", _broken(Good, "TakesRegisteredName", "Steals a name.", name="margin")),
+    ("check_metadata", _faulty(Good, "UpdateNotAdaptive", "Learns, says exploration.",
+                               update=_count_updates)),
+    ("check_metadata", _faulty(Good, "TakesRegisteredName", "Steals a name.", name="margin")),
     # __init__
-    ("check_init_stores_params", _broken(Good, "InitCopies", "Copies a parameter.",
+    ("check_init_stores_params", _faulty(Good, "InitCopies", "Copies a parameter.",
                                          __init__=_init_copies)),
-    ("check_init_stores_params", _broken(Good, "InitValidates", "Validates in __init__.",
+    ("check_init_stores_params", _faulty(Good, "InitValidates", "Validates in __init__.",
                                          __init__=_init_validates)),
-    ("check_init_stores_params", _broken(Good, "InitSetsState", "Sets a non-parameter.",
+    ("check_init_stores_params", _faulty(Good, "InitSetsState", "Sets a non-parameter.",
                                          __init__=_init_sets_state)),
-    ("check_init_stores_params", _broken(Good, "InitVarargs", "Takes *args.",
+    ("check_init_stores_params", _faulty(Good, "InitVarargs", "Takes *args.",
                                          __init__=_init_varargs)),
     # clone
-    ("check_clone", _broken(Good, "CloneCopies", "Copies a parameter, so clone refuses.",
+    ("check_clone", _faulty(Good, "CloneCopies", "Copies a parameter, so clone refuses.",
                             __init__=_init_copies)),
-    ("check_clone", _broken(Good, "ReprById", "A repr that names the object.",
+    ("check_clone", _faulty(Good, "ReprById", "A repr that names the object.",
                             __repr__=lambda self: f"<toy at {id(self)}>")),
     # contract
-    ("check_contract", _broken(Good, "ShortBatch", "One row short.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=sel.idx[:-1])))),
-    ("check_contract", _broken(Good, "Duplicates", "Repeats its first pick.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=np.full_like(sel.idx, sel.idx[0]))))),
-    ("check_contract", _broken(Good, "PicksLabeled", "Returns a labeled row.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=np.r_[ctx.labeled_idx[:1], sel.idx[1:]])))),
-    ("check_contract", _broken(Good, "OutOfRange", "Returns a row past the pool.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=np.r_[sel.idx[:-1], ctx.n_samples])))),
-    ("check_contract", _broken(Good, "FloatIdx", "Returns float positions.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=sel.idx.astype(float))))),
-    ("check_contract", _broken(Good, "NotASelection", "Returns a bare array.", select=_select_then(
-        lambda self, ctx, sel, rng: sel.idx))),
-    ("check_contract", _broken(Good, "MutatesX", "Writes into X.", select=_select_then(
-        lambda self, ctx, sel, rng: (ctx.X.__setitem__((0, 0), 99.0), sel)[1]))),
-    ("check_contract", _broken(Good, "MutatesLabels", "Writes into y.", select=_select_then(
-        lambda self, ctx, sel, rng: (ctx.y.__setitem__(sel.idx[0], 0), sel)[1]))),
-    ("check_contract", _broken(GoodModel, "FitsUserModel", "Trains the user's model.",
-                               select=_select_then(lambda self, ctx, sel, rng: (
-                                   ctx.factory.estimator.fit(ctx.X[ctx.labeled_idx],
-                                                             ctx.y[ctx.labeled_idx]), sel)[1]))),
+    ("check_contract", _faulty(Good, "ShortBatch", "One row short.",
+                               lambda _, ctx, sel: replace(sel, idx=sel.idx[:-1]))),
+    ("check_contract", _faulty(Good, "Duplicates", "Repeats its first pick.",
+                               lambda _, ctx, sel: replace(sel, idx=sel.idx[[0] * len(sel.idx)]))),
+    ("check_contract", _faulty(Good, "PicksLabeled", "Returns a labeled row.",
+                               lambda _, ctx, sel: replace(
+                                   sel, idx=np.r_[ctx.labeled_idx[:1], sel.idx[1:]]))),
+    ("check_contract", _faulty(Good, "OutOfRange", "Returns a row past the pool.",
+                               lambda _, ctx, sel: replace(
+                                   sel, idx=np.r_[sel.idx[:-1], ctx.n_samples]))),
+    ("check_contract", _faulty(Good, "FloatIdx", "Returns float positions.",
+                               lambda _, ctx, sel: replace(sel, idx=sel.idx.astype(float)))),
+    ("check_contract", _faulty(Good, "NotASelection", "Returns a bare array.",
+                               lambda _, ctx, sel: sel.idx)),
+    ("check_contract", _faulty(Good, "MutatesX", "Writes into X.",
+                               lambda _, ctx, sel: _write(ctx.X, (0, 0), 99.0, sel))),
+    ("check_contract", _faulty(Good, "MutatesLabels", "Writes into y.",
+                               lambda _, ctx, sel: _write(ctx.y, sel.idx[0], 0, sel))),
+    ("check_contract", _faulty(GoodModel, "FitsUserModel", "Trains the user's model.",
+                               _fit_users_model)),
     # determinism
-    ("check_determinism", _broken(Good, "GlobalNumpy", "Draws from np.random.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=np.random.permutation(ctx.candidate_idx)[:len(sel.idx)])))),
-    ("check_determinism", _broken(Good, "GlobalRandom", "Draws from random.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, idx=np.array(
-            random.sample(ctx.candidate_idx.tolist(), len(sel.idx))))))),
-    ("check_determinism", _broken(Good, "NoisyScores", "Scores with global noise.", select=_select_then(
-        lambda self, ctx, sel, rng: replace(sel, scores=sel.scores + np.random.rand(len(sel.scores)))))),
+    ("check_determinism", _faulty(Good, "GlobalNumpy", "Draws from np.random.",
+                                  lambda _, ctx, sel: replace(sel, idx=np.random.choice(
+                                      ctx.candidate_idx, len(sel.idx), replace=False)))),
+    ("check_determinism", _faulty(Good, "GlobalRandom", "Draws from random.",
+                                  lambda _, ctx, sel: replace(sel, idx=np.array(random.sample(
+                                      ctx.candidate_idx.tolist(), len(sel.idx)))))),
+    ("check_determinism", _faulty(Good, "NoisyScores", "Scores with global noise.",
+                                  lambda _, ctx, sel: replace(
+                                      sel, scores=sel.scores + np.random.rand(len(sel.scores))))),
     # select does not learn
-    ("check_select_does_not_learn", _broken(Good, "SelectLearns", "Sets a learned attribute.",
-                                            select=_select_then(lambda self, ctx, sel, rng: (
-                                                setattr(self, "fitted_", True), sel)[1]))),
-    ("check_select_does_not_learn", _broken(LogParam, "MutatesParam", "Appends to its parameter.",
-                                            select=_select_then(_append_to_log))(offset=[])),
+    ("check_select_does_not_learn", _faulty(Good, "SelectLearns", "Sets a learned attribute.",
+                                            _learn_in_select)),
+    ("check_select_does_not_learn", _faulty(ListParam, "MutatesParam", "Appends to a parameter.",
+                                            _append_to_param)(offset=[])),
     # cold start
-    ("check_cold_start", _broken(Good, "HiddenModelUse", "Says no model, reads probabilities.",
+    ("check_cold_start", _faulty(Good, "HiddenModelUse", "Says no model, reads probabilities.",
                                  _scores=GoodModel._scores)),
-    ("check_cold_start", _broken(GoodModel, "ModelUnused", "Says it needs a model, uses none.",
+    ("check_cold_start", _faulty(GoodModel, "ModelUnused", "Says it needs a model, uses none.",
                                  _scores=Good._scores)),
-    ("check_cold_start", _broken(GoodModel, "MuteColdStart", "A ColdStartError without a fix.",
+    ("check_cold_start", _faulty(GoodModel, "MuteColdStart", "A ColdStartError without a fix.",
                                  _scores=_mute_cold_start)),
     # rounds
-    ("check_rounds", _broken(GoodAdaptive, "NeverLearns", "Adaptive, learns nothing.",
+    ("check_rounds", _faulty(GoodAdaptive, "NeverLearns", "Adaptive, learns nothing.",
                              update=lambda self, feedback: None)),
-    ("check_rounds", _broken(GoodAdaptive, "SelectBumpsState", "Select changes learned state.",
-                             select=_select_then(_select_bumps_state))),
-    ("check_rounds", _broken(GoodAdaptive, "NoArm", "Adaptive without info['arm'].",
-                             select=_select_then(lambda self, ctx, sel, rng: replace(sel, info={})))),
-    ("check_rounds", _broken(GoodAdaptive, "NoisyUpdate", "Learns from the global RNG.",
-                             update=lambda self, fb: setattr(self, "seed_", np.random.randint(2**31)),
-                             _scores=lambda self, ctx: GoodModel._scores(self, ctx) * 0 + np.random.default_rng(
-                                 getattr(self, "seed_", 0)).random(len(ctx.candidate_idx)))),
+    ("check_rounds", _faulty(GoodAdaptive, "SelectBumpsState", "Select changes learned state.",
+                             _bump_state)),
+    ("check_rounds", _faulty(GoodAdaptive, "NoArm", "Adaptive without info['arm'].",
+                             lambda _, ctx, sel: replace(sel, info={}))),
+    ("check_rounds", _faulty(GoodAdaptive, "NoisyUpdate", "Learns from the global RNG.",
+                             update=_global_seed_update, _scores=_scores_from_seed)),
     # scores
-    ("check_scores", _broken(Good, "AlwaysButNone", "Promises scores, returns none.",
-                             select=_select_then(lambda self, ctx, sel, rng: replace(sel, scores=None)))),
-    ("check_scores", _broken(Good, "NeverButScores", "Promises none, returns scores.",
+    ("check_scores", _faulty(Good, "AlwaysButNone", "Promises scores, returns none.",
+                             lambda _, ctx, sel: replace(sel, scores=None))),
+    ("check_scores", _faulty(Good, "NeverButScores", "Promises none, returns scores.",
                              reports_scores="never")),
-    ("check_scores", _broken(Good, "ScoresEveryRow", "Scores the whole pool, not the candidates.",
-                             select=_select_then(lambda self, ctx, sel, rng: replace(
-                                 sel, scores=np.zeros(ctx.n_samples))))),
-    ("check_scores", _broken(Good, "CandidatesShuffled", "candidate_idx out of order.",
-                             select=_select_then(lambda self, ctx, sel, rng: replace(
-                                 sel, candidate_idx=sel.candidate_idx[::-1])))),
-    ("check_scores", _broken(Good, "NaNScores", "A NaN among the scores.",
-                             select=_select_then(lambda self, ctx, sel, rng: replace(
-                                 sel, scores=np.r_[np.nan, sel.scores[1:]])))),
-    ("check_scores", _broken(Good, "SometimesMisaligned", "Sometimes, and then misaligned.",
-                             reports_scores="sometimes",
-                             select=_select_then(lambda self, ctx, sel, rng: replace(
-                                 sel, scores=sel.scores[:-1])))),
+    ("check_scores", _faulty(Good, "ScoresEveryRow", "Scores every row, not the candidates.",
+                             lambda _, ctx, sel: replace(sel, scores=np.zeros(ctx.n_samples)))),
+    ("check_scores", _faulty(Good, "CandidatesReversed", "candidate_idx out of order.",
+                             lambda _, ctx, sel: replace(
+                                 sel, candidate_idx=sel.candidate_idx[::-1]))),
+    ("check_scores", _faulty(Good, "NaNScores", "A NaN among the scores.",
+                             lambda _, ctx, sel: replace(
+                                 sel, scores=np.r_[np.nan, sel.scores[1:]]))),
+    ("check_scores", _faulty(Good, "SometimesMisaligned", "Sometimes, and then one score short.",
+                             lambda _, ctx, sel: replace(sel, scores=sel.scores[:-1]),
+                             reports_scores="sometimes")),
 ]
 
 
@@ -272,7 +294,8 @@ def test_strategy_checks_names_and_types():
 
 def test_failure_message_names_check_and_strategy():
     toy = BROKEN[0][1]
-    with pytest.raises(AssertionError, match=r"check_metadata failed for strategy 'toy_noreference' \(NoReference\)"):
+    expected = r"check_metadata failed for strategy 'toy_noreference' \(NoReference\)"
+    with pytest.raises(AssertionError, match=expected):
         dict(strategy_checks(toy))["check_metadata"]()
 
 
@@ -288,7 +311,8 @@ def test_parametrize_with_checks_ids_and_expected_failures():
     assert len(ids) == 2 * len(CHECKS)
     xfails = [p for p in params if p.marks]
     assert len(xfails) == 2 and all(p.id.endswith("check_rounds") for p in xfails)
-    assert all(m.kwargs == {"strict": True, "reason": "a known bug"} for p in xfails for m in p.marks)
+    marks = [m for p in xfails for m in p.marks]
+    assert all(m.kwargs == {"strict": True, "reason": "a known bug"} for m in marks)
     with pytest.raises(ValueError, match="unknown checks"):
         parametrize_with_checks([Good], expected_failed_checks={"toy_good": {"check_nope": "x"}})
 

@@ -26,7 +26,8 @@ or, outside pytest, ``check_strategy(MyStrategy)``. The checks, each ``check_*(s
   without changing it, names its arm in ``info["arm"]`` and repeats itself under a seed; any
   other strategy holds none;
 - scores: "always" — one finite score per candidate, candidates = the unlabeled rows in
-  increasing order, the chosen rows among them; "never" — None; "sometimes" — aligned if present.
+  increasing order, the chosen rows among them; "never" — None; "sometimes" — aligned when
+  present.
 
 The pools are small and generated here with fixed seeds; the model is a logistic regression.
 Importing this module imports no test framework; `parametrize_with_checks` imports pytest.
@@ -94,10 +95,9 @@ def _model() -> LogisticRegression:
     return LogisticRegression(max_iter=200)
 
 
-def _context(strategy: Strategy, pool: _Pool, y=None, model=None, seed: int = _SEED) -> PoolContext:
-    return build_context(pool.X, pool.y if y is None else y, strategy=strategy,
-                         model=_model() if model is None else model, classes=pool.classes,
-                         random_state=seed)
+def _context(strategy: Strategy, pool: _Pool, model=None, seed: int = _SEED) -> PoolContext:
+    return build_context(pool.X, pool.y, strategy=strategy, classes=pool.classes,
+                         model=_model() if model is None else model, random_state=seed)
 
 
 def _select(strategy: Strategy, ctx: PoolContext, batch_size: int, seed: int = _SEED) -> Selection:
@@ -119,8 +119,9 @@ def _assert_selection(sel, ctx: PoolContext, batch_size: int) -> np.ndarray:
     assert idx.dtype.kind in "iu", f"idx must hold integer row positions; got dtype {idx.dtype}"
     assert idx.shape == (batch_size,), f"asked for {batch_size} rows, got idx of shape {idx.shape}"
     assert np.unique(idx).size == batch_size, f"idx repeats rows: {idx.tolist()}"
-    assert ((idx >= 0) & (idx < ctx.n_samples)).all(), f"idx outside [0, {ctx.n_samples}): {idx.tolist()}"
-    assert not ctx.labeled[idx].any(), f"idx holds labeled rows: {idx[ctx.labeled[idx]].tolist()}"
+    n = ctx.n_samples
+    assert ((idx >= 0) & (idx < n)).all(), f"idx outside [0, {n}): {idx.tolist()}"
+    assert not ctx.labeled[idx].any(), f"idx holds labeled rows {idx[ctx.labeled[idx]].tolist()}"
     return idx
 
 
@@ -131,7 +132,7 @@ def _assert_scores_aligned(sel: Selection, ctx: PoolContext) -> None:
     assert np.array_equal(cand, ctx.candidate_idx), (
         "candidate_idx must be the unlabeled rows in increasing order (ctx.candidate_idx)"
     )
-    assert scores.shape == cand.shape, f"{scores.shape[0] if scores.ndim else 0} scores for {cand.shape[0]} candidates"
+    assert scores.shape == cand.shape, f"scores of shape {scores.shape}, {cand.shape[0]} candidates"
     assert scores.dtype.kind in "fiu", f"scores must be real numbers; got dtype {scores.dtype}"
     assert np.isfinite(scores).all(), "scores hold NaN or inf"
     assert np.isin(np.asarray(sel.idx), cand).all(), "chosen rows are not all candidates"
@@ -220,7 +221,9 @@ def check_init_stores_params(strategy: Strategy) -> None:
         p for p in inspect.signature(init).parameters.values() if p.name != "self"
     ]
     for p in params:
-        assert p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD), f"__init__ takes *{p.name}; name every parameter"
+        assert p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD), (
+            f"__init__ takes *{p.name}; name every parameter"
+        )
         assert p.default is not p.empty, f"parameter {p.name!r} needs a default"
     names = [p.name for p in params]
     for label, given in (("the defaults", {p.name: p.default for p in params}),
@@ -229,11 +232,13 @@ def check_init_stores_params(strategy: Strategy) -> None:
         try:
             obj = cls(**given)
         except Exception as exc:
-            raise AssertionError(f"__init__ raised with {label} ({exc!r}); validate in select") from exc
+            raise AssertionError(
+                f"__init__ raised with {label} ({exc!r}); validate in select"
+            ) from exc
         for n in names:
             assert hasattr(obj, n), f"__init__ does not store {n!r} as self.{n}"
             assert _stored_as_given(given[n], getattr(obj, n)), (
-                f"__init__ stores {n!r} changed ({getattr(obj, n)!r} from {given[n]!r}); store it as given"
+                f"__init__ changed {n!r} ({given[n]!r} -> {getattr(obj, n)!r}); store it as given"
             )
         extra = sorted(set(vars(obj)) - set(names))
         assert not extra, f"__init__ sets attributes that are not parameters: {extra}"
@@ -248,10 +253,10 @@ def check_clone(strategy: Strategy) -> None:
     assert type(twin) is type(strategy), f"clone gave {type(twin).__name__}"
     assert twin is not strategy
     before, after = strategy.get_params(deep=False), twin.get_params(deep=False)
-    assert before.keys() == after.keys(), f"clone changed the parameters: {sorted(before)} -> {sorted(after)}"
+    assert before.keys() == after.keys(), f"clone changed the parameter names {sorted(after)}"
     changed = [k for k in before if not _same(before[k], after[k])]
     assert not changed, f"clone changed parameters {changed}"
-    assert repr(twin) == repr(strategy), f"repr differs after clone: {repr(strategy)} vs {repr(twin)}"
+    assert repr(twin) == repr(strategy), f"repr differs after clone: {strategy!r} vs {twin!r}"
     assert _learned(twin) == [], f"a clone holds learned state {_learned(twin)}"
 
 
@@ -268,7 +273,8 @@ def check_contract(strategy: Strategy) -> None:
         sel = _select(strategy, ctx, batch_size)
         idx = _assert_selection(sel, ctx, batch_size)
         if batch_size == n_unlabeled:
-            assert np.array_equal(np.sort(idx), np.flatnonzero(y0 == UNLABELED)), "not the whole pool"
+            whole = np.flatnonzero(y0 == UNLABELED)
+            assert np.array_equal(np.sort(idx), whole), "the whole pool, yet not every row"
     assert np.array_equal(pool.X, X0), "select changed X in place"
     assert np.array_equal(pool.y, y0) and np.array_equal(ctx.y, y0), "select changed y in place"
     assert np.array_equal(ctx.labeled, y0 != UNLABELED), "select changed ctx.labeled"
@@ -277,7 +283,8 @@ def check_contract(strategy: Strategy) -> None:
     lab = np.flatnonzero(y0 != UNLABELED)
     fitted = _model().fit(pool.X[lab], pool.y[lab])
     coef = fitted.coef_.copy()
-    _assert_selection(_select(strategy, _context(strategy, pool, model=fitted), _BATCH), ctx, _BATCH)
+    sel = _select(strategy, _context(strategy, pool, model=fitted), _BATCH)
+    _assert_selection(sel, ctx, _BATCH)
     assert np.array_equal(fitted.coef_, coef), "the user's fitted model was refitted in place"
 
 
@@ -401,11 +408,19 @@ CHECKS: tuple[Callable[[Strategy], None], ...] = (
 
 
 def _label(strategy) -> str:
-    """`name` for a class, `name(changed=params)` for an instance: a readable test id."""
-    if isinstance(strategy, type):
-        return strategy.name or strategy.__name__
-    cls = type(strategy)
-    return (cls.name or cls.__name__) + repr(strategy)[len(cls.__name__):].replace(" ", "").replace("\n", "")
+    """`name` for a class, `name(param=value,...)` (non-default parameters) for an instance:
+    a readable test id."""
+    cls = strategy if isinstance(strategy, type) else type(strategy)
+    name = cls.name or cls.__name__
+    if strategy is cls or cls.__init__ is object.__init__:
+        return name
+    try:
+        defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in strategy.get_params(deep=False).items()
+                   if k not in defaults or not _same(v, defaults[k])]
+    except Exception:  # noqa: BLE001 -- a broken strategy still gets an id; its checks say why
+        return name
+    return f"{name}({','.join(changed)})" if changed else name
 
 
 def _as_strategy(strategy) -> Strategy:
@@ -416,8 +431,8 @@ def _as_strategy(strategy) -> Strategy:
 
 
 def _check_is_strategy(strategy) -> None:
-    ok = isinstance(strategy, Strategy) or (isinstance(strategy, type) and issubclass(strategy, Strategy))
-    if not ok:
+    is_class = isinstance(strategy, type) and issubclass(strategy, Strategy)
+    if not (is_class or isinstance(strategy, Strategy)):
         raise TypeError(f"expected a Strategy subclass or instance; got {strategy!r}")
 
 
@@ -430,7 +445,8 @@ class _Check:
     fn: Callable[[Strategy], None]
 
     def __call__(self, strategy) -> None:
-        who = f"strategy {_label(strategy)!r} ({getattr(strategy, '__name__', type(strategy).__name__)})"
+        cls = strategy if isinstance(strategy, type) else type(strategy)
+        who = f"strategy {_label(strategy)!r} ({cls.__name__})"
         try:
             with threadpool_limits(limits=1):  # tiny arrays: extra BLAS threads only contend
                 self.fn(_as_strategy(strategy))
@@ -488,7 +504,8 @@ def check_strategy(strategy) -> None:
             failures.append(exc)
     if failures:
         lines = "\n".join(f"- {exc}" for exc in failures)
-        raise AssertionError(f"{len(failures)} of {len(_ALL)} checks failed:\n{lines}") from failures[0]
+        count = f"{len(failures)} of {len(_ALL)} checks failed"
+        raise AssertionError(f"{count}:\n{lines}") from failures[0]
 
 
 def parametrize_with_checks(
