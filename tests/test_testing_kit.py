@@ -13,6 +13,7 @@ import pytest
 
 from activelab import ColdStartError, Selection, Strategy
 from activelab.strategies import strategy_class, strategy_names, top_k
+from activelab.strategies.params import Interval, Predicate
 from activelab.testing import (
     CHECKS,
     FAMILIES,
@@ -32,6 +33,7 @@ class Good(Strategy):
     family = "exploration"
     reference = "activelab tests"
     needs_model = False
+    _parameter_constraints = {"offset": [Interval("real")]}
 
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
@@ -40,6 +42,7 @@ class Good(Strategy):
         return np.asarray(ctx.X)[ctx.candidate_idx, 0] + self.offset
 
     def select(self, ctx, batch_size, rng):
+        self._validate_params()
         cand = ctx.candidate_idx
         scores = self._scores(ctx)
         idx = cand[top_k(scores, batch_size, rng)]
@@ -152,6 +155,7 @@ class ListParam(Good):
     """A toy whose parameter is a list (for a subclass that mutates it)."""
 
     name = "toy_list_param"
+    _parameter_constraints = {"offset": [Predicate(lambda v: isinstance(v, list), "a list")]}
 
     def __init__(self, offset=None) -> None:
         self.offset = offset
@@ -221,6 +225,14 @@ BROKEN = [
                                             _learn_in_select)),
     ("check_select_does_not_learn", _faulty(ListParam, "MutatesParam", "Appends to a parameter.",
                                             _append_to_param)(offset=[])),
+    # parameter validation
+    ("check_param_validation", _faulty(Good, "ConstraintsUnchecked", "Never validates.",
+                                       _validate_params=lambda self: None)),
+    ("check_param_validation", _faulty(Good, "ConstrainsNonParam", "Constrains a non-parameter.",
+                                       _parameter_constraints={"offset": [Interval("real")],
+                                                               "gamma": [Interval("real")]})),
+    ("check_param_validation", _faulty(Good, "AcceptsAnything", "An unchecked, unused parameter.",
+                                       _parameter_constraints={}, _scores=ListParam._scores)),
     # cold start
     ("check_cold_start", _faulty(Good, "HiddenModelUse", "Says no model, reads probabilities.",
                                  _scores=GoodModel._scores)),

@@ -19,6 +19,8 @@ or, outside pytest, ``check_strategy(MyStrategy)``. The checks, each ``check_*(s
   whole unlabeled pool; X, y, the context and the user's model (unfitted or fitted) untouched;
 - determinism: the same seed gives the same rows and scores whatever the global RNGs hold;
 - select_does_not_learn: ``select`` sets no attribute and changes no parameter;
+- param_validation: ``_parameter_constraints`` names only parameters, and ``select`` rejects
+  a nonsense value of any parameter with an activelab error that names it;
 - cold_start: an exploration strategy (needs_model=False) selects from zero labels with no
   model; a model strategy raises ColdStartError there, with a message that says to label;
 - rounds: four rounds through `ActiveLoop` with true labels (from zero labels for
@@ -48,7 +50,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from ._errors import ColdStartError
+from ._errors import ActiveLabError, ColdStartError
 from ._labels import UNLABELED
 from .loop import ActiveLoop, build_context
 from .models import SklearnModel
@@ -325,6 +327,32 @@ def check_select_does_not_learn(strategy: Strategy) -> None:
         assert _same(value, snapshot[name]), f"select changed parameter {name!r} in place"
 
 
+def check_param_validation(strategy: Strategy) -> None:
+    """Parameters are checked when the strategy runs: a nonsense value of any of them makes
+    select raise an activelab error that names it (not a TypeError deep inside)."""
+    constraints = getattr(type(strategy), "_parameter_constraints", {})
+    params = strategy.get_params(deep=False)
+    unknown = sorted(set(constraints) - set(params))
+    assert not unknown, f"_parameter_constraints names non-parameters {unknown}"
+    ctx = _context(strategy, _pool())
+    for name in params:
+        bad = clone(strategy).set_params(**{name: _Sentinel(name)})
+        try:
+            _select(bad, ctx, _BATCH)
+        except ActiveLabError as exc:
+            assert name in str(exc), f"the error for a bad {name!r} does not name it: {exc}"
+        except Exception as exc:
+            raise AssertionError(
+                f"{name}=<object> raised {type(exc).__name__}: {exc}; declare the parameter in "
+                "_parameter_constraints (checked by self._validate_params() in select)"
+            ) from exc
+        else:
+            raise AssertionError(
+                f"select accepted {name}=<object>; declare the parameter in "
+                "_parameter_constraints and call self._validate_params() in select"
+            )
+
+
 def check_cold_start(strategy: Strategy) -> None:
     """With no label, an exploration strategy selects without a model; a model strategy
     raises ColdStartError (also with a single class labeled)."""
@@ -400,7 +428,8 @@ def check_scores(strategy: Strategy) -> None:
 
 CHECKS: tuple[Callable[[Strategy], None], ...] = (
     check_metadata, check_init_stores_params, check_clone, check_contract, check_determinism,
-    check_select_does_not_learn, check_cold_start, check_rounds, check_scores,
+    check_select_does_not_learn, check_param_validation, check_cold_start, check_rounds,
+    check_scores,
 )
 
 
