@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 from dataclasses import replace
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -33,7 +34,7 @@ class Good(Strategy):
     family = "exploration"
     reference = "activelab tests"
     needs_model = False
-    _parameter_constraints = {"offset": [Interval("real")]}
+    _parameter_constraints: ClassVar[dict] = {"offset": [Interval("real")]}
 
     def __init__(self, offset: float = 0.0) -> None:
         self.offset = offset
@@ -155,7 +156,9 @@ class ListParam(Good):
     """A toy whose parameter is a list (for a subclass that mutates it)."""
 
     name = "toy_list_param"
-    _parameter_constraints = {"offset": [Predicate(lambda v: isinstance(v, list), "a list")]}
+    _parameter_constraints: ClassVar[dict] = {
+        "offset": [Predicate(lambda v: isinstance(v, list), "a list")],
+    }
 
     def __init__(self, offset=None) -> None:
         self.offset = offset
