@@ -5,7 +5,7 @@ registry."""
 import importlib as _importlib
 import pkgutil as _pkgutil
 
-from ._base import Feedback, ScoreStrategy, Selection, Strategy, top_k
+from ._base import FAMILIES, SCORE_REPORTING, Feedback, ScoreStrategy, Selection, Strategy, top_k
 from ._context import PoolContext
 from ._registry import describe_strategies, make_strategy, register, strategy_class, strategy_names
 
@@ -14,6 +14,8 @@ for _mod in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
         _importlib.import_module(f"{__name__}.{_mod}")
 
 __all__ = [
+    "FAMILIES",
+    "SCORE_REPORTING",
     "Feedback",
     "PoolContext",
     "ScoreStrategy",
