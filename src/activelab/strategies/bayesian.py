@@ -49,13 +49,7 @@ class BALD(CommitteeStrategy):
     Preference Learning" (arXiv:1112.5745); Gal, Islam & Ghahramani 2017, "Deep Bayesian Active
     Learning with Image Data" (ICML). Score: mutual information ``H[E_m p_m] − E_m H[p_m]``.
 
-    Parameters
-    ----------
-    n_members : int, default 5
-        Size of the bootstrap committee of the user's estimator (used when `estimators` is None).
-    estimators : list of classifiers or None, default None
-        An explicit ensemble instead (unfitted classifiers or model factories), each fitted on
-        all labeled rows.
+    Parameters: see `CommitteeStrategy` (``n_members``, or an explicit ``estimators`` list).
     """
 
     name = "bald"
@@ -76,13 +70,7 @@ class VariationRatios(CommitteeStrategy):
     Freeman 1965, "Elementary Applied Statistics"; Gal, Islam & Ghahramani 2017, "Deep Bayesian
     Active Learning with Image Data" (ICML). Score: ``1 − f_mode / n_members``.
 
-    Parameters
-    ----------
-    n_members : int, default 5
-        Size of the bootstrap committee of the user's estimator (used when `estimators` is None).
-    estimators : list of classifiers or None, default None
-        An explicit ensemble instead (unfitted classifiers or model factories), each fitted on
-        all labeled rows.
+    Parameters: see `CommitteeStrategy` (``n_members``, or an explicit ``estimators`` list).
     """
 
     name = "variation_ratios"
