@@ -12,7 +12,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[cli,serve,test]"
+	# torch first, pinned: the CPU wheel (a bare or indirect `torch` would fetch a CUDA build)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[cli,serve,test,torch,embed]"
 	@touch $(STAMP)
 
 demo: $(STAMP)
