@@ -21,6 +21,8 @@ def dense_float32(Z) -> np.ndarray:
             "this strategy needs a numeric representation of X; pass embedding= or use a "
             "model pipeline whose first steps turn X into numbers."
         )
+    if Z.ndim > 2:  # images: one flattened row of pixels per item
+        Z = Z.reshape(Z.shape[0], -1)
     return np.ascontiguousarray(Z, dtype=np.float32)
 
 

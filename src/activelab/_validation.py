@@ -49,8 +49,8 @@ def check_finite(X, name: str = "X") -> None:
         return
     bad = ~np.isfinite(data)
     if bad.any():
-        if data.ndim == 2 and not sp.issparse(X):
-            rows = np.flatnonzero(bad.any(axis=1))
+        if data.ndim >= 2 and not sp.issparse(X):
+            rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
             where = f" (first at row {rows[0]}; {rows.size} rows affected)"
         else:
             where = f" ({int(bad.sum())} values)"
@@ -64,10 +64,10 @@ def check_pool(X, y) -> tuple[np.ndarray, np.ndarray]:
     n = n_rows(X)
     if n == 0:
         raise InvalidInputError("the pool X is empty; it needs at least one row.")
-    if isinstance(X, np.ndarray) and X.ndim != 2:
+    if isinstance(X, np.ndarray) and X.ndim not in (2, 3, 4):
         raise InvalidInputError(
-            f"X must be 2-D (n_samples, n_features); got shape {X.shape}. "
-            "Reshape a single feature with X.reshape(-1, 1)."
+            f"X must be 2-D (n_samples, n_features), or images (n, H, W) / (n, C, H, W); got "
+            f"shape {X.shape}. Reshape a single feature with X.reshape(-1, 1)."
         )
     y_arr = as_label_array(y)
     if y_arr.shape[0] != n:

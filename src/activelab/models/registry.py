@@ -26,7 +26,22 @@ _MODELS: dict[str, Callable[[], object]] = {
     "knn": lambda: KNeighborsClassifier(n_neighbors=5),
     "naive_bayes": lambda: GaussianNB(),
     "mlp": lambda: MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=0),
+    "torch_mlp": lambda: _torch_model("mlp"),
+    "cnn": lambda: _torch_model("cnn"),
 }
+
+
+def _torch_model(module: str):
+    """A `TorchClassifier` (extra `torch`): 'mlp' for tables and embeddings, 'cnn' for images
+    (flattened square grayscale rows are reshaped)."""
+    try:
+        from ..torch import TorchClassifier
+    except ImportError as exc:
+        raise InvalidInputError(
+            f"model {('torch_' + module) if module == 'mlp' else module!r} needs PyTorch: "
+            "pip install torch==2.13.0 first, then pip install 'activelab[torch]'."
+        ) from exc
+    return TorchClassifier(module=module, epochs=30, random_state=0)
 
 
 def model_names() -> list[str]:

@@ -114,17 +114,30 @@ class SklearnFitted:
                 f"{self.classes.tolist()!r}; pass classes= with every label."
             )
         self._columns = np.array([pos[c] for c in model_classes.tolist()], dtype=np.intp)
+        if callable(getattr(_final(estimator), "posterior_samples", None)):
+            self.posterior_samples = self._posterior_samples  # only where the model has them
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of shape (n, len(classes)); unseen classes get probability 0."""
-        raw = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
-        if raw.shape[1] == self.classes.shape[0] and np.array_equal(
+    def _full(self, raw: np.ndarray) -> np.ndarray:
+        """Probability columns of the estimator mapped onto `classes` (last axis)."""
+        if raw.shape[-1] == self.classes.shape[0] and np.array_equal(
             self._columns, np.arange(self.classes.shape[0])
         ):
             return raw
-        out = np.zeros((raw.shape[0], self.classes.shape[0]), dtype=np.float64)
-        out[:, self._columns] = raw
+        out = np.zeros(raw.shape[:-1] + (self.classes.shape[0],), dtype=np.float64)
+        out[..., self._columns] = raw
         return out
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of shape (n, len(classes)); unseen classes get probability 0."""
+        return self._full(np.asarray(self.estimator.predict_proba(X), dtype=np.float64))
+
+    def _posterior_samples(self, X, n_samples: int, random_state=None) -> np.ndarray:
+        """The estimator's own posterior samples (e.g. MC dropout), shape
+        (n_samples, n, len(classes)), after any pipeline transforms."""
+        Z, final = _transformed(self.estimator, X)
+        raw = np.asarray(final.posterior_samples(Z, n_samples, random_state=random_state),
+                         dtype=np.float64)
+        return self._full(raw)
 
     def predict(self, X) -> np.ndarray:
         """The estimator's own predictions (an SVM's come from its decision function)."""
@@ -133,11 +146,10 @@ class SklearnFitted:
     def last_layer_input(self, X) -> np.ndarray:
         """What the final (softmax/linear) layer sees: the input to logistic regression, the
         last hidden layer of an MLP, after any pipeline transforms. Used for gradient embeddings."""
-        model, Z = self.estimator, X
-        if isinstance(model, Pipeline):
-            if len(model.steps) > 1:
-                Z = model[:-1].transform(Z)
-            model = model.steps[-1][1]
+        Z, model = _transformed(self.estimator, X)
+        own = getattr(model, "last_layer_input", None)
+        if callable(own):  # e.g. a TorchClassifier: its output layer's input
+            return own(Z)
         if isinstance(model, MLPClassifier):
             return mlp_hidden(model, Z)
         return dense_float32(Z)
@@ -146,11 +158,25 @@ class SklearnFitted:
         """The model's own representation of X (pipeline transform, MLP hidden layer), or None
         when the model has none and the raw inputs would be returned."""
         est = self.estimator
-        model = est.steps[-1][1] if isinstance(est, Pipeline) else est
+        model = _final(est)
+        if callable(getattr(model, "embed", None)):
+            return model.embed(_transformed(est, X)[0])
         has_transform = isinstance(est, Pipeline) and len(est.steps) > 1
         if has_transform or isinstance(model, MLPClassifier):
             return self.last_layer_input(X)
         return None
+
+
+def _final(estimator):
+    """The last step of a pipeline, or the estimator itself."""
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+
+
+def _transformed(estimator, X):
+    """(X after a pipeline's transforms, the final estimator)."""
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        return estimator[:-1].transform(X), estimator.steps[-1][1]
+    return X, _final(estimator)
 
 
 _ACTIVATIONS = {

@@ -152,6 +152,27 @@ class PoolContext:
             self._cache["features"] = np.ascontiguousarray(emb, dtype=np.float32)
         return self._cache["features"]
 
+    def has_posterior_samples(self) -> bool:
+        """Whether the fitted model samples its predictive posterior (e.g. MC dropout)."""
+        return callable(getattr(self.model, "posterior_samples", None))
+
+    def posterior_proba(self, n_samples: int, who: str = "this strategy") -> np.ndarray:
+        """Candidate probabilities from the model's posterior samples, shape
+        (n_samples, n_candidates, n_classes), seeded by the round's random_state."""
+        key = ("posterior", n_samples)
+        if key not in self._cache:
+            model = self.require_model(who)
+            sample = getattr(model, "posterior_samples", None)
+            if not callable(sample):
+                raise InvalidInputError(
+                    f"{who}: {type(model).__name__} has no posterior_samples(X, n_samples); "
+                    "see activelab.models.PosteriorSampler."
+                )
+            self._cache[key] = np.asarray(
+                sample(take_rows(self.X, self.candidate_idx), n_samples,
+                       random_state=self.random_state), dtype=np.float64)
+        return self._cache[key]
+
     def committee_proba(self, n_members: int, who: str = "this strategy") -> np.ndarray:
         """Candidate probabilities from a bootstrap committee, shape (n_members, n_candidates, n_classes).
 
