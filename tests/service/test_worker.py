@@ -234,3 +234,18 @@ def test_the_service_model_sees_pool_standardized_features(api):
     assert np.allclose(np.asarray(X).mean(axis=0), 0, atol=1e-6)
     std = np.asarray(X).std(axis=0)
     assert np.allclose(std[std > 0], 1, atol=1e-6)
+
+
+@pytest.mark.parametrize("model", ["torch_mlp", "cnn"])
+def test_torch_models_retrain_in_the_worker(api, model):
+    """The registry's torch networks train in the worker (the service's image features are
+    flattened 16×16 pixels, which the CNN reshapes); labeling goes on meanwhile."""
+    pytest.importorskip("torch")
+    w = api.service.worker
+    api.put("/api/settings", {"retrain_every": 4, "model": model, "strategy": "bald"}, as_="admin")
+    w.run_once()
+    label_n(api, 8)
+    run = w.run_once()
+    assert run.status == "ok", run.error
+    assert run.model == model and run.strategy == "bald"
+    assert queue(api) and w.loop.loop.fitted is not None

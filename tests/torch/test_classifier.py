@@ -184,3 +184,14 @@ def test_cuda_requested_where_none_exists():
 def test_predicting_other_shapes_than_fitted_is_an_error(fitted_cnn):
     with pytest.raises(activelab.InvalidInputError, match="fitted on"):
         fitted_cnn.predict_proba(np.zeros((3, 1, 16, 16)))
+
+
+def test_flattened_rgb_rows_are_read_channels_last():
+    """A PIL/NumPy image (H, W, 3) flattened row by row gives the same model input as the
+    (3, H, W) array."""
+    rng = np.random.default_rng(0)
+    imgs = rng.random((30, 6, 6, 3)).astype(np.float32)
+    y = np.arange(30) % 2
+    est = TorchClassifier("cnn", epochs=1, random_state=0).fit(imgs.transpose(0, 3, 1, 2), y)
+    np.testing.assert_allclose(est.predict_proba(imgs.reshape(30, -1)),
+                               est.predict_proba(imgs.transpose(0, 3, 1, 2)), rtol=1e-6)

@@ -177,14 +177,15 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         arr = _as_float_array(X)
         if arr.ndim == 3:
             arr = arr[:, None]
-        elif arr.ndim == 2 and self.module == "cnn":  # flattened square grayscale images
+        elif arr.ndim == 2 and self.module == "cnn":  # flattened square images, channels last
             shape = image_shape(arr.shape[1])
             if shape is None:
                 raise InvalidInputError(
                     f"module='cnn' needs images; rows of {arr.shape[1]} features are not a "
-                    "flattened square image (pass X as (n, H, W) or (n, C, H, W))."
+                    "flattened square image, H·W or H·W·3 (pass X as (n, H, W) or (n, C, H, W))."
                 )
-            arr = arr.reshape((arr.shape[0],) + shape)
+            c, h, w = shape
+            arr = np.ascontiguousarray(arr.reshape(arr.shape[0], h, w, c).transpose(0, 3, 1, 2))
         return arr
 
     def _build(self, input_shape: tuple, n_classes: int) -> nn.Module:

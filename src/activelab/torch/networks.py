@@ -100,6 +100,13 @@ class SmallCNN(nn.Module):
 
 
 def image_shape(n_features: int) -> tuple[int, int, int] | None:
-    """(1, s, s) when `n_features` is a perfect square s² (a flattened grayscale image), else None."""
-    s = math.isqrt(int(n_features))
-    return (1, s, s) if s * s == int(n_features) and s >= 2 else None
+    """The (C, H, W) of a flattened square image of `n_features` values: s² → (1, s, s)
+    (grayscale), 3·s² → (3, s, s) (RGB, flattened channels last as PIL and NumPy images are);
+    None otherwise."""
+    n = int(n_features)
+    for channels in (1, 3):
+        if n % channels == 0:
+            s = math.isqrt(n // channels)
+            if s * s * channels == n and s >= 2:
+                return (channels, s, s)
+    return None
