@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Services the labeling-service tests need: a PostgreSQL server on 127.0.0.1 and Debian's
-# Chromium (driven by Playwright through its executable path; no browser download).
+# Chromium (driven by Playwright through its executable path; no browser download); and Debian's
+# dataset-fashion-mnist, the IDX files of the `fashion_mnist` dataset.
 #
 # Source it (`. .ci/services.sh`) so ACTIVELAB_TEST_PG_URL reaches the tests; it also writes the
 # URL to $ACTIVELAB_SERVICES_DIR/pg_url, which the tests read when the variable is not set.
@@ -12,6 +13,7 @@ _al_services() {
     local missing=()
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "services: installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive

