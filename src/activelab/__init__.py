@@ -16,6 +16,7 @@ from ._labels import UNLABELED, labeled_mask
 from ._query import propose, query
 from .loop import ActiveLoop, build_context
 from ._simulate import SimulationResult, simulate
+from .embeddings import embed
 from .strategies import (
     PoolContext,
     ScoreStrategy,
@@ -46,6 +47,7 @@ __all__ = [
     "__version__",
     "build_context",
     "describe_strategies",
+    "embed",
     "labeled_mask",
     "make_strategy",
     "propose",
