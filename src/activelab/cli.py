@@ -42,6 +42,7 @@ if typer is not None:
         out: Path = typer.Option(Path("runs/latest"), help="Output folder (re-running resumes)."),
         jobs: int = typer.Option(1, help="Runs in parallel (processes)."),
         overwrite: bool = typer.Option(False, help="Discard runs already saved in --out."),
+        embedding: Optional[Path] = typer.Option(None, help="Embedding .npy (one row per dataset row, see `activelab embed`) for geometry strategies."),
     ) -> None:
         """Simulate active learning for each strategy × seed and write results.json, plots and report.md."""
         from .experiments.report import write_report
@@ -53,6 +54,7 @@ if typer is not None:
             batch_size=batch_size, rounds=rounds, test_size=test_size, scale=scale,
             strategies=tuple(dict.fromkeys(s.strip() for s in strategy.split(",") if s.strip())),
             seeds=parse_seeds(seeds), strategy_params=parse_params(param),
+            embedding=str(embedding) if embedding else None,
         )
         if jobs < 1:
             raise InvalidInputError(f"--jobs must be at least 1; got {jobs}.")
@@ -64,6 +66,26 @@ if typer is not None:
         report = write_report(results, out)
         print_summary(results)
         Console().print(f"results: {out / 'results.json'}\nreport:  {report}")
+
+    @app.command("embed")
+    def embed_command(
+        data: Path = typer.Argument(..., help="CSV/Parquet/JSONL of texts, .npy/.npz of images, or a folder of PNG/JPEG images."),
+        out: Path = typer.Option(..., "--out", help="The embedding to write (.npy, one row per item, in DATA's order)."),
+        method: str = typer.Option("sentence", help="sentence (text), ssl (images: self-supervised) or module:function."),
+        text_column: Optional[str] = typer.Option(None, help="Text column of a table (field of JSONL); default 'text'."),
+        epochs: Optional[int] = typer.Option(None, help="ssl: training epochs."),
+        image_size: Optional[int] = typer.Option(None, help="Images: resize to this side (8-64)."),
+        seed: int = typer.Option(0, help="ssl: random seed."),
+    ) -> None:
+        """Embed a dataset (sentence embeddings, a self-supervised image encoder, or your own) into an .npy file."""
+        from .embeddings import embed, save_npy
+
+        if out.suffix.lower() != ".npy":
+            raise InvalidInputError(f"--out must name an .npy file; got {out.name!r}.")
+        options = {k: v for k, v in {"epochs": epochs, "image_size": image_size}.items() if v is not None}
+        Z = embed(data, method, text_column=text_column, random_state=seed, progress=True, **options)
+        save_npy(out, Z)
+        Console().print(f"embedding of {Z.shape[0]} items × {Z.shape[1]} dims: {out}")
 
     @app.command("strategies")
     def strategies_command() -> None:

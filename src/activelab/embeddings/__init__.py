@@ -14,8 +14,8 @@ Importing this package imports neither torch nor sentence-transformers.
 
 from .api import METHODS, embed
 from .images import as_images, list_image_files, load_image_files
-from .sources import read_data
+from .sources import read_data, save_npy
 from .text import check_texts
 
 __all__ = ["METHODS", "as_images", "check_texts", "embed", "list_image_files",
-           "load_image_files", "read_data"]
+           "load_image_files", "read_data", "save_npy"]

@@ -4,6 +4,8 @@ texts, an .npy/.npz of images, or a folder of PNG/JPEG images."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -106,3 +108,20 @@ def read_jsonl(path: Path, field: str) -> list:
     if not texts:
         raise InvalidInputError(f"{path} has no lines.")
     return texts
+
+
+def save_npy(path, X: np.ndarray) -> Path:
+    """Write `X` to `path` (.npy) atomically: a temporary file beside it, then a rename."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() != ".npy":
+        raise InvalidInputError(f"the output must be an .npy file; got {path.name!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, X, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from .._errors import InvalidInputError
 from .._simulate import simulate
+from .._validation import check_embedding
 from ..models import SCALES, SklearnModel, make_model, predict_labels, scale_pool
 from ..strategies import make_strategy
 from .datasets import load_dataset
@@ -41,12 +42,16 @@ class ExperimentConfig:
     strategies: tuple[str, ...] = ("random", "margin", "entropy")
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     strategy_params: dict = field(default_factory=dict)
+    embedding: str | None = None  # .npy, one row per dataset row (before the split)
 
     def identity(self) -> dict:
-        """The fields that must match for saved runs to be reused."""
+        """The fields that must match for saved runs to be reused (`embedding` only when set,
+        so folders saved before it existed still resume)."""
         d = asdict(self)
         for k in ("strategies", "seeds"):
             d.pop(k)
+        if d["embedding"] is None:
+            d.pop("embedding")
         return d
 
 
@@ -85,6 +90,21 @@ def validate_config(config: ExperimentConfig) -> None:
         raise InvalidInputError(f"test_size must be between 0 and 1; got {config.test_size}.")
 
 
+def load_embedding(path: str, n_rows: int) -> np.ndarray:
+    """The `--embedding` file: finite numbers, shape (n_rows, n_dims), rows = the dataset's."""
+    try:
+        E = np.load(Path(path).expanduser(), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read the embedding {path}: {exc}") from None
+    if not isinstance(E, np.ndarray) or E.ndim != 2 or E.shape[0] != n_rows:
+        shape = getattr(E, "shape", "an .npz archive")
+        raise InvalidInputError(
+            f"the embedding {path} has shape {shape}; it needs one row per dataset row, in the "
+            f"dataset's order, before the train/test split: ({n_rows}, n_dims)."
+        )
+    return check_embedding(E, n_rows)
+
+
 def split(X, y, seed: int, test_size: float):
     """The held-out split of one seed (stratified), identical for every strategy."""
     stratify = y if np.unique(y, return_counts=True)[1].min() >= 2 else None
@@ -97,12 +117,16 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
     X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed)
     X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
     X_pool, X_test = scale_pool(X_pool, X_test, scale=config.scale)
+    embedding = None
+    if config.embedding:  # the same split of row positions: it depends only on y and the seed
+        pool_idx = split(np.arange(len(y)), y, seed, config.test_size)[0]
+        embedding = load_embedding(config.embedding, len(y))[pool_idx]
     model = make_model(config.model)
     result = simulate(
         X_pool, y_pool, X_test, y_test, strategy=strategy, model=model,
         initial=config.initial, batch_size=config.batch_size, rounds=config.rounds,
         random_state=seed, initial_strategy=config.initial_strategy, classes=np.unique(y),
-        on_round=(lambda r, _res: on_round(r)) if on_round else None,
+        embedding=embedding, on_round=(lambda r, _res: on_round(r)) if on_round else None,
         **config.strategy_params.get(strategy, {}),
     )
     full = SklearnModel(model).fit(X_pool, y_pool, np.arange(len(y_pool)), np.unique(y),
@@ -176,7 +200,9 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
     """Run every (strategy, seed) not already saved in `out`, then write results.json and
     return it. Finished runs are saved as they complete, so Ctrl-C loses only runs in flight."""
     validate_config(config)
-    load_dataset(config.dataset, data=config.data, target=config.target)  # fail fast on bad data
+    _, y = load_dataset(config.dataset, data=config.data, target=config.target)  # fail fast on bad data
+    if config.embedding:
+        load_embedding(config.embedding, len(y))
     store = RunStore(Path(out), config, overwrite)
     todo = [(s, seed) for s in config.strategies for seed in config.seeds
             if store.load(s, seed) is None]
