@@ -57,7 +57,7 @@ def init(
     task: str = typer.Option("classification", "--task", help="Only classification for now."),
     strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default margin; see `activelab strategies`)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model (default logreg; see `activelab models`)."),
-    features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], tfidf[:COLUMN], columns:A,B or a .npy embedding file."),
+    features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], ssl[:N], tfidf[:COLUMN], sentence[:COLUMN], columns:A,B or a .npy embedding file."),
     db: Optional[str] = _db_option(),
 ) -> None:
     """Create a labeling project from a data folder or file (re-running it re-imports, idempotently)."""

@@ -8,8 +8,13 @@
   (3·N² features). Crude but dependency-free; for real work pass an embedding file.
 - ``tfidf[:COLUMN]``: TF-IDF of a text column or field (word 1–2-grams, sublinear tf).
 - ``columns:a,b,c``: these numeric table columns.
-- ``PATH.npy``: your own embedding, shape (n_items, n_dims), rows in item order (images sorted
-  by relative path, table rows and JSONL lines in file order).
+- ``sentence[:COLUMN]``: sentence embeddings (all-MiniLM-L6-v2, 384 dims, offline; extra
+  ``embed``) of a text column or JSONL field (default: ``text``, or the first text column).
+- ``ssl[:N]``: images resized to N×N (default 32), then a self-supervised (SimCLR) encoder
+  trained on them, seed 0; its 128-dim embedding (extra ``torch``; a minute or two per 10⁴ images).
+- ``PATH.npy`` or ``embed:PATH.npy``: your own embedding (e.g. from ``activelab embed``), shape
+  (n_items, n_dims), rows in item order (images sorted by relative path, table rows and JSONL
+  lines in file order).
 """
 
 from __future__ import annotations
@@ -18,15 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
+from .._errors import InvalidInputError
 from .importers import Source
 from .project import ProjectError
 
 DEFAULT_PIXELS = 16
 
 
+DEFAULT_SSL_SIZE = 32
+
+
 def text_field_of(spec: str) -> str | None:
-    """The text field named by a ``tfidf:FIELD`` spec (JSONL reading needs it up front)."""
-    if spec.startswith("tfidf:"):
+    """The text field named by a ``tfidf:FIELD`` or ``sentence:FIELD`` spec (JSONL reading
+    needs it up front)."""
+    if spec.startswith(("tfidf:", "sentence:")):
         return spec.split(":", 1)[1] or None
     return None
 
@@ -42,12 +52,18 @@ def compute_features(source: Source, spec: str, items: list[dict] | None = None)
         pos = {it["item_id"]: i for i, it in enumerate(source.items)}
         order = np.array([pos[it["item_id"]] for it in items], dtype=np.intp)
     if spec.lower().endswith(".npy"):
-        X = _embedding(Path(spec), len(source.items))
+        X = _embedding(Path(spec.removeprefix("embed:")), len(source.items))
+    elif source.kind == "images" and (spec == "ssl" or spec.startswith("ssl:")):
+        X = _ssl(source, spec)
     elif source.kind == "images":
         X = _pixels(source, spec)
+    elif spec == "sentence" or spec.startswith("sentence:"):
+        X = _sentence(source, spec)
     elif source.kind == "text":
         if spec not in ("auto", "tfidf") and not spec.startswith("tfidf:"):
-            raise ProjectError(f"JSONL text takes --features tfidf[:FIELD] or a .npy file; got {spec!r}.")
+            raise ProjectError(
+                f"JSONL text takes --features tfidf[:FIELD], sentence[:FIELD] or a .npy file; got {spec!r}."
+            )
         X = _tfidf(source.texts)
     else:
         X = _table(source, spec)
@@ -63,7 +79,7 @@ def _pixels(source: Source, spec: str) -> np.ndarray:
             raise ProjectError(f"--features pixels:N needs N between 2 and 128; got {spec!r}.")
         size = int(raw)
     else:
-        raise ProjectError(f"images take --features auto, pixels[:N] or a .npy file; got {spec!r}.")
+        raise ProjectError(f"images take --features auto, pixels[:N], ssl[:N] or a .npy file; got {spec!r}.")
     from PIL import Image, UnidentifiedImageError
 
     out = np.empty((len(source.items), 3 * size * size), dtype=np.float32)
@@ -76,6 +92,41 @@ def _pixels(source: Source, spec: str) -> np.ndarray:
             raise ProjectError(f"cannot read image {item['path']!r}: {exc}") from None
         out[i] = np.asarray(small, dtype=np.float32).reshape(-1) / 255.0
     return out
+
+
+def _sentence(source: Source, spec: str) -> np.ndarray:
+    """Sentence embeddings of the JSONL texts (read with the spec's field) or a table column."""
+    from ..embeddings import embed
+
+    if source.kind == "text":
+        texts = source.texts
+    elif source.kind == "table":
+        df = source.table
+        col = spec.partition(":")[2] or _first_text_column(df, {"id", "item_id"})
+        if col not in df.columns:
+            raise ProjectError(f"--features {spec}: no column {col!r}; columns: {list(df.columns)}.")
+        texts = df[col].tolist()
+    else:
+        raise ProjectError(f"--features {spec} embeds text; for images use ssl[:N].")
+    try:
+        return embed(texts, "sentence", progress=True)
+    except InvalidInputError as exc:
+        raise ProjectError(f"--features {spec}: {exc}") from None
+
+
+def _ssl(source: Source, spec: str) -> np.ndarray:
+    """A SimCLR encoder trained on the project's images (seed 0), their backbone embeddings."""
+    from ..embeddings import embed, load_image_files
+
+    raw = spec.partition(":")[2] or str(DEFAULT_SSL_SIZE)
+    if not raw.isdigit() or not 8 <= int(raw) <= 64:
+        raise ProjectError(f"--features ssl:N needs N between 8 and 64; got {spec!r}.")
+    try:
+        images = load_image_files([source.root / it["path"] for it in source.items],
+                                  image_size=int(raw))
+        return embed(images, "ssl", random_state=0, progress=True)
+    except InvalidInputError as exc:
+        raise ProjectError(f"--features {spec}: {exc}") from None
 
 
 def _tfidf(texts: list[str]):
@@ -107,7 +158,8 @@ def _table(source: Source, spec: str):
             return _tfidf(df[_first_text_column(df, id_cols)].fillna("").astype(str).tolist())
     else:
         raise ProjectError(
-            f"tables take --features auto, columns:A,B, tfidf[:COLUMN] or a .npy file; got {spec!r}."
+            f"tables take --features auto, columns:A,B, tfidf[:COLUMN], sentence[:COLUMN] or a .npy "
+            f"file; got {spec!r}."
         )
     try:
         X = df[cols].to_numpy(dtype=np.float32)
