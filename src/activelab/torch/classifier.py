@@ -322,8 +322,9 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def posterior_samples(self, X, n_samples: int, random_state=None) -> np.ndarray:
         """MC dropout (Gal & Ghahramani 2016): `n_samples` stochastic passes with dropout on and
-        batch norm in eval mode, shape (n_samples, n, n_classes). Batched over rows; each batch
-        runs its passes at once. Raises when the network has no dropout layer."""
+        batch norm in eval mode, shape (n_samples, n, n_classes). Batched over rows, one pass at
+        a time, so memory holds one batch of activations whatever `n_samples` is. Raises when the
+        network has no dropout layer."""
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise InvalidInputError(f"n_samples must be an integer >= 1; got {n_samples!r}.")
         dropouts = [m for m in self.module_.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
@@ -332,22 +333,28 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 "MC dropout needs dropout layers; this network has none (use a bootstrap committee)."
             )
         self.module_.eval()
-        out = []
+        n_rows = _n_rows(X)
+        out = np.empty((int(n_samples), n_rows, self.classes_.shape[0]), dtype=np.float32)
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(_seed(random_state))
             for m in dropouts:
                 m.train()
             try:
+                start = 0
                 for b in self._batches(X):
-                    rep = b.repeat((int(n_samples),) + (1,) * (b.dim() - 1))
-                    p = torch.softmax(self.module_(rep), dim=1)
-                    out.append(p.reshape(int(n_samples), b.shape[0], -1).cpu().numpy())
+                    stop = start + b.shape[0]
+                    for t in range(int(n_samples)):
+                        out[t, start:stop] = torch.softmax(self.module_(b), dim=1).cpu().numpy()
+                    start = stop
             finally:
                 for m in dropouts:
                     m.eval()
-        if not out:
-            return np.empty((int(n_samples), 0, self.classes_.shape[0]))
-        return np.concatenate(out, axis=1).astype(np.float64)
+        return out
+
+
+def _n_rows(X) -> int:
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None else len(X)
 
 
 def _output_layer(net: nn.Module) -> nn.Linear | None:

@@ -86,12 +86,14 @@ class SmallCNN(nn.Module):
     n_classes : int
     embed_dim : int, default 128
     dropout : float, default 0.3
+    width : int, default 16
+        Channels of the first conv block (16 keeps a 28×28 forward pass cheap on a CPU).
     """
 
     def __init__(self, in_channels: int, image_size: int, n_classes: int,
-                 embed_dim: int = 128, dropout: float = 0.3) -> None:
+                 embed_dim: int = 128, dropout: float = 0.3, width: int = 16) -> None:
         super().__init__()
-        self.encoder = ConvEncoder(in_channels, image_size, embed_dim)
+        self.encoder = ConvEncoder(in_channels, image_size, embed_dim, width)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(int(embed_dim), int(n_classes))
 
