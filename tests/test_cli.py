@@ -171,11 +171,11 @@ def test_ctrl_c_keeps_finished_runs(tmp_path, monkeypatch, capsys):
     real = runner.run_one
     calls = []
 
-    def interrupted(config, strategy, seed, on_round=None):
+    def interrupted(config, strategy, seed, on_round=None, cache_dir=None):
         calls.append((strategy, seed))
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(config, strategy, seed, on_round)
+        return real(config, strategy, seed, on_round, cache_dir)
 
     monkeypatch.setattr(runner, "run_one", interrupted)
     out = tmp_path / "r"
@@ -189,3 +189,27 @@ def test_ctrl_c_keeps_finished_runs(tmp_path, monkeypatch, capsys):
     calls.clear()
     assert main(TINY + ["--strategy", "random,margin", "--out", str(out)]) == 0
     assert len(json.loads((out / "results.json").read_text())["runs"]) == 4
+
+
+def test_full_pool_accuracy_is_fitted_once_per_seed(tmp_path, monkeypatch):
+    """Every strategy of a seed shares one full-pool fit (cached under OUT/full_pool/)."""
+    from activelab.experiments import runner
+
+    calls = []
+    real = runner.SklearnModel.fit
+
+    def counting(self, X, y, labeled_idx, classes, *, random_state=None):
+        if len(labeled_idx) == len(y):
+            calls.append(random_state)
+        return real(self, X, y, labeled_idx, classes, random_state=random_state)
+
+    monkeypatch.setattr(runner.SklearnModel, "fit", counting)
+    config = runner.ExperimentConfig(dataset="iris", strategies=("random", "margin", "entropy"),
+                                     seeds=(0, 1), initial=6, batch_size=3, rounds=2)
+    res = runner.run_experiment(config, tmp_path / "out")
+    assert sorted(calls) == [0, 1]
+    accs = {(r["seed"], r["full_pool_accuracy"]) for r in res["runs"]}
+    assert len(accs) == 2 and sorted((tmp_path / "out" / "full_pool").iterdir())
+    again = runner.run_experiment(config, tmp_path / "out", overwrite=True)
+    assert sorted(calls) == [0, 0, 1, 1]  # --overwrite drops the cache too
+    assert {(r["seed"], r["full_pool_accuracy"]) for r in again["runs"]} == accs

@@ -112,8 +112,13 @@ def split(X, y, seed: int, test_size: float):
 
 
 def run_one(config: ExperimentConfig, strategy: str, seed: int,
-            on_round: Callable[[int], None] | None = None) -> dict:
-    """One simulated run; returns the record stored in results.json's `runs`."""
+            on_round: Callable[[int], None] | None = None,
+            cache_dir: Path | None = None) -> dict:
+    """One simulated run; returns the record stored in results.json's `runs`.
+
+    The full-pool reference accuracy depends on the seed only, so with `cache_dir` it is
+    computed once per seed and shared by every strategy (one fit of a deep model on the whole
+    pool costs more than a whole active-learning run)."""
     X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed)
     X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
     X_pool, X_test = scale_pool(X_pool, X_test, scale=config.scale)
@@ -129,8 +134,8 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
         embedding=embedding, on_round=(lambda r, _res: on_round(r)) if on_round else None,
         **config.strategy_params.get(strategy, {}),
     )
-    full = SklearnModel(model).fit(X_pool, y_pool, np.arange(len(y_pool)), np.unique(y),
-                                   random_state=seed)
+    full_acc = _full_pool_accuracy(model, seed, X_pool, y_pool, X_test, y_test, np.unique(y),
+                                   cache_dir)
     record = {
         "strategy": strategy,
         "seed": seed,
@@ -139,12 +144,30 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
         "f1": result.f1,
         "select_seconds": result.select_seconds,
         "fit_seconds": result.fit_seconds,
-        "full_pool_accuracy": float((predict_labels(full, X_test) == y_test).mean()),
+        "full_pool_accuracy": full_acc,
     }
     arms = [info.get("arm") for info in result.info]
     if any(a is not None for a in arms):
         record["arms"] = arms
     return record
+
+
+def _full_pool_accuracy(model, seed, X_pool, y_pool, X_test, y_test, classes,
+                        cache_dir: Path | None) -> float:
+    """Test accuracy of the model trained on every pool row (cached per seed in `cache_dir`)."""
+    path = None if cache_dir is None else Path(cache_dir) / f"seed{seed}.json"
+    if path is not None and path.exists():
+        try:
+            return float(json.loads(path.read_text())["accuracy"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            path.unlink()  # a torn write: compute it again
+    full = SklearnModel(model).fit(X_pool, y_pool, np.arange(len(y_pool)), classes,
+                                   random_state=seed)
+    acc = float((predict_labels(full, X_test) == y_test).mean())
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_json(path, {"seed": seed, "accuracy": acc})
+    return acc
 
 
 class RunStore:
@@ -167,8 +190,9 @@ class RunStore:
                     f"{self.out} holds runs of a different experiment (differs in: {', '.join(diff)}); "
                     "use another --out, or --overwrite to discard them."
                 )
+        self.full_pool_dir = self.out / "full_pool"
         if overwrite:
-            for f in self.dir.glob("*.json"):
+            for f in [*self.dir.glob("*.json"), *self.full_pool_dir.glob("*.json")]:
                 f.unlink()
         _write_json(cfg_path, identity)
 
@@ -210,7 +234,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
     total = len(config.strategies) * len(config.seeds) * config.rounds
     progress.start(total=total, done=total - len(todo) * config.rounds)
     try:
-        for record in _execute(config, todo, jobs, progress):
+        for record in _execute(config, todo, jobs, progress, store.full_pool_dir):
             store.save(record)
     finally:
         progress.stop()
@@ -219,16 +243,18 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
     return results
 
 
-def _execute(config, todo, jobs, progress) -> Iterable[dict]:
+def _execute(config, todo, jobs, progress, cache_dir: Path | None = None) -> Iterable[dict]:
     if jobs == 1 or len(todo) <= 1:
         for strategy, seed in todo:
-            record = run_one(config, strategy, seed, on_round=lambda r: r and progress.advance(1))
+            record = run_one(config, strategy, seed, on_round=lambda r: r and progress.advance(1),
+                             cache_dir=cache_dir)
             yield record
         return
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
-    for record in parallel(delayed(run_one)(config, s, seed) for s, seed in todo):
+    for record in parallel(delayed(run_one)(config, s, seed, cache_dir=cache_dir)
+                           for s, seed in todo):
         progress.advance(config.rounds)
         yield record
 
