@@ -10,7 +10,7 @@ import numpy as np
 from .._errors import InvalidInputError, UnknownNameError
 from .images import DEFAULT_FILE_SIZE
 from .sources import read_data, text_column_of
-from .text import DEFAULT_BATCH_SIZE, INSTALL_HINT
+from .text import DEFAULT_BATCH_SIZE
 
 METHODS = ("sentence", "ssl")
 

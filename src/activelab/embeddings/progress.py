@@ -14,7 +14,12 @@ def progress_bar(total: int, show: bool, description: str) -> Iterator[Callable[
         return
     try:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TimeRemainingColumn,
+        )
     except ImportError:  # pragma: no cover - rich comes with the cli extra
         yield lambda n: None
         return

@@ -27,6 +27,8 @@ from .augment import Augment, nt_xent
 from .images import MAX_SIZE, as_images, check_image_size
 from .progress import progress_bar
 
+DEFAULT_IMAGES_SEEN = 150_000
+
 
 @dataclass(frozen=True)
 class SSLConfig:
@@ -35,8 +37,10 @@ class SSLConfig:
 
     Parameters
     ----------
-    epochs : int, default 15
-        Passes over the pool. The default takes about ... on 10⁴ 28×28 images, 2 CPU cores.
+    epochs : int, optional
+        Passes over the pool. Default: about 150 000 images' worth of training,
+        ``clip(round(150_000 / n), 1, 100)`` — 15 epochs on 10⁴ images, 100 on a few hundred —
+        so the time grows little with the pool until it passes 10⁵ images.
     batch_size : int, default 256
         Images per step (each gives two views; NT-Xent contrasts 2·batch_size - 1 others).
     lr : float, default 1e-3
@@ -55,7 +59,7 @@ class SSLConfig:
         View settings; also settable one by one: crop_scale, flip, max_shift, jitter, noise.
     """
 
-    epochs: int = 15
+    epochs: int | None = None
     batch_size: int = 256
     lr: float = 1e-3
     temperature: float = 0.5
@@ -66,7 +70,7 @@ class SSLConfig:
     augment: Augment = field(default_factory=Augment)
 
     @classmethod
-    def from_options(cls, options: dict) -> "SSLConfig":
+    def from_options(cls, options: dict) -> SSLConfig:
         """Build from ``embed``'s keyword options (augmentation keys go to `Augment`)."""
         own = {f.name for f in fields(cls)} - {"augment"}
         aug_keys = {f.name for f in fields(Augment)}
@@ -87,7 +91,9 @@ class SSLConfig:
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
                 raise InvalidInputError(f"{name} must be an integer >= {minimum}; got {v!r}.")
 
-        for name in ("epochs", "embed_dim", "width", "proj_dim"):
+        if self.epochs is not None:
+            positive_int("epochs")
+        for name in ("embed_dim", "width", "proj_dim"):
             positive_int(name)
         positive_int("batch_size", 2)
         for name in ("lr", "temperature"):
@@ -146,24 +152,27 @@ def train(X: torch.Tensor, config: SSLConfig, *, seed: int = 0,
     with torch.random.fork_rng(devices=[]):  # parameter init draws from the global generator
         torch.default_generator.manual_seed(seed)
         model = SimCLR(c, s, config)
+    model = model.to(memory_format=torch.channels_last)  # oneDNN convolutions: ~1.5-2x faster on CPU
     model.mean.copy_(X.mean(dim=(0, 2, 3), keepdim=True))
     model.std.copy_(X.std(dim=(0, 2, 3), keepdim=True).clamp(min=1e-3))
     g = torch.Generator().manual_seed(seed)
+    epochs = config.epochs or default_epochs(n)
     batch = min(config.batch_size, n)
     steps_per_epoch = max(1, n // batch)  # drop the ragged last batch: NT-Xent wants full ones
-    total = steps_per_epoch * config.epochs
+    total = steps_per_epoch * epochs
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total)))
     losses: list[float] = []
     model.train()
     with progress_bar(total, progress, "self-supervised training") as advance:
-        for _ in range(config.epochs):
+        for _ in range(epochs):
             order = torch.randperm(n, generator=g)
             running = 0.0
             for step in range(steps_per_epoch):
                 x = X[order[step * batch:(step + 1) * batch]]
-                v1, v2 = config.augment(x, g), config.augment(x, g)
+                v1, v2 = (config.augment(x, g).contiguous(memory_format=torch.channels_last)
+                          for _ in range(2))
                 loss = nt_xent(model(v1), model(v2), config.temperature)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -179,11 +188,17 @@ def train(X: torch.Tensor, config: SSLConfig, *, seed: int = 0,
     return model, losses
 
 
+def default_epochs(n_images: int) -> int:
+    """About 150 000 images' worth of training, between 1 and 100 epochs."""
+    return int(np.clip(round(DEFAULT_IMAGES_SEEN / max(n_images, 1)), 1, 100))
+
+
 @torch.inference_mode()
 def encode(model: SimCLR, X: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
     """The backbone's embeddings of prepared images, batch by batch, in eval mode."""
     model.eval()
-    out = [model.embed(X[i:i + batch_size]) for i in range(0, X.shape[0], batch_size)]
+    out = [model.embed(X[i:i + batch_size].contiguous(memory_format=torch.channels_last))
+           for i in range(0, X.shape[0], batch_size)]
     return torch.cat(out).numpy().astype(np.float32, copy=False)
 
 

@@ -65,7 +65,7 @@ def read_table(path: Path):
         raise InvalidInputError("reading tables needs pandas: pip install 'activelab[cli]'") from None
     try:
         return pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
-    except Exception as exc:  # pandas raises many types for unreadable files
+    except Exception as exc:  # noqa: BLE001 - pandas raises many types for unreadable files
         raise InvalidInputError(f"cannot read {path}: {exc}") from None
 
 

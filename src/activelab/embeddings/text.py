@@ -42,7 +42,7 @@ def check_texts(texts) -> list[str]:
     for i, t in enumerate(items):
         if not isinstance(t, str):
             what = "missing (None/NaN)" if t is None or (isinstance(t, float) and math.isnan(t)) \
-                else f"a {type(t).__name__}, not text"
+                else f"of type {type(t).__name__}, not text"
             raise InvalidInputError(f"row {i} is {what}; sentence embeddings need a string in "
                                     "every row (fill or drop the missing ones).")
         if not t.strip():
