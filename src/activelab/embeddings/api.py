@@ -127,7 +127,11 @@ def _custom(data, method: str, options) -> np.ndarray:
         raise InvalidInputError(f"cannot import the encoder {method!r}: {exc}") from None
     if not callable(fn):
         raise InvalidInputError(f"the encoder {method!r} is not callable.")
-    n = len(data)
+    try:
+        n = len(data)
+    except TypeError:
+        raise InvalidInputError(f"cannot count the items of a {type(data).__name__}; pass a sequence, "
+                                "an array or a DataFrame.") from None
     Z = np.asarray(fn(data, **options))
     if Z.ndim != 2 or Z.shape[0] != n:
         raise InvalidInputError(

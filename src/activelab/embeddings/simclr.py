@@ -8,6 +8,12 @@ pool of 10³–10⁵ small images: Adam with a cosine schedule instead of LARS, 
 instead of 4096, a three-block CNN instead of a ResNet-50, and no colour distortion beyond
 contrast/brightness jitter (the images may be grayscale).
 
+Cost, measured: with the defaults (width 16, 10 epochs), 10⁴ Fashion-MNIST images of 28×28 take
+115 s (135 s of CPU) with torch's 2 threads on 2 CPU cores shared with other jobs (load ≈ 2.5);
+the time grows with ``epochs × n × side²`` and about linearly with ``width``. What it buys there:
+a logistic-regression probe on 100 / 1000 labels reaches 0.66 / 0.78 accuracy (raw pixels: 0.71
+/ 0.79) — a pool-specific representation for the geometry strategies, not a pretrained one.
+
 Imports torch; `activelab.embeddings.embed(method="ssl")` imports this module only when called.
 """
 
@@ -27,7 +33,7 @@ from .augment import Augment, nt_xent
 from .images import MAX_SIZE, as_images, check_image_size
 from .progress import progress_bar
 
-DEFAULT_IMAGES_SEEN = 150_000
+DEFAULT_IMAGES_SEEN = 100_000
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,8 @@ class SSLConfig:
     Parameters
     ----------
     epochs : int, optional
-        Passes over the pool. Default: about 150 000 images' worth of training,
-        ``clip(round(150_000 / n), 1, 100)`` — 15 epochs on 10⁴ images, 100 on a few hundred —
+        Passes over the pool. Default: about 100 000 images' worth of training,
+        ``clip(round(100_000 / n), 1, 100)`` — 10 epochs on 10⁴ images, 100 on 10³ or fewer —
         so the time grows little with the pool until it passes 10⁵ images.
     batch_size : int, default 256
         Images per step (each gives two views; NT-Xent contrasts 2·batch_size - 1 others).
@@ -189,7 +195,7 @@ def train(X: torch.Tensor, config: SSLConfig, *, seed: int = 0,
 
 
 def default_epochs(n_images: int) -> int:
-    """About 150 000 images' worth of training, between 1 and 100 epochs."""
+    """About 100 000 images' worth of training, between 1 and 100 epochs."""
     return int(np.clip(round(DEFAULT_IMAGES_SEEN / max(n_images, 1)), 1, 100))
 
 
