@@ -1,4 +1,4 @@
-"""Deep-model speed: MC-dropout BALD over a large image pool, against a plain PyTorch floor.
+"""Deep-model speed: MC-dropout BALD and `embed`, each against a plain PyTorch floor.
 
 What the user waits for is the selection *including* the model's stochastic passes, so the
 activelab side is `activelab.propose(strategy="bald")` end to end with a fitted `TorchClassifier`
@@ -6,6 +6,10 @@ activelab side is `activelab.propose(strategy="bald")` end to end with a fitted 
 the same network's T dropout-on forward passes over the pool, batched, with softmax — plain
 PyTorch, no activelab. Both run in this process on the same data; the ratio activelab / floor
 is the overhead (target ≤ 1.3).
+
+`embed` throughput: sentence embeddings (`activelab.embed(texts, "sentence")`, model loaded
+beforehand) against SentenceTransformer.encode on the same model, and the self-supervised
+encoder's inference (`activelab.embeddings.simclr.encode`) against the plain backbone forward.
 
     python benchmarks/torch_speed.py [--n 100000] [--passes 20] [--repeats 3] [--quick]
 
@@ -67,6 +71,52 @@ def floor_seconds(net, X: np.ndarray, passes: int, batch: int, seed: int) -> flo
     return seconds
 
 
+def embed_speed(n_texts: int, n_images: int, repeats: int) -> dict:
+    """Sentence and SSL-inference throughput of activelab vs the plain model call."""
+    import torch
+
+    import activelab
+    from activelab.embeddings import simclr, text
+
+    rng = np.random.default_rng(0)
+    words = np.array("the a patient scan shows lung nodule benign malignant growth tissue image "
+                     "report doctor follow up normal no sign of change size left right".split())
+    texts = [" ".join(rng.choice(words, rng.integers(8, 40))) for _ in range(n_texts)]
+    model = text._load_model()
+    ours_t, floor_t = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        activelab.embed(texts, method="sentence")
+        ours_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        model.encode(texts, batch_size=text.DEFAULT_BATCH_SIZE, normalize_embeddings=True,
+                     convert_to_numpy=True, show_progress_bar=False)
+        floor_t.append(time.perf_counter() - t0)
+    images, _ = _images(n_images, seed=0)
+    X = torch.from_numpy(images)
+    config = simclr.SSLConfig(epochs=1)
+    net, _ = simclr.train(X[:2048], config, seed=0)
+    ours_i, floor_i = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        simclr.encode(net, X, batch_size=1024)
+        ours_i.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            for i in range(0, X.shape[0], 1024):
+                b = X[i:i + 1024].contiguous(memory_format=torch.channels_last)
+                net.backbone((b - net.mean) / net.std).numpy()
+        floor_i.append(time.perf_counter() - t0)
+    med = statistics.median
+    return {
+        "sentence": {"n_texts": n_texts, "seconds": ours_t, "floor_seconds": floor_t,
+                     "texts_per_s": n_texts / med(ours_t), "ratio": med(ours_t) / med(floor_t)},
+        "ssl_inference": {"n_images": n_images, "seconds": ours_i, "floor_seconds": floor_i,
+                          "images_per_s": n_images / med(ours_i),
+                          "ratio": med(ours_i) / med(floor_i)},
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000)
@@ -75,6 +125,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="10,000 images, 5 passes, 1 repeat")
     ap.add_argument("--out", type=Path, default=RESULTS / "torch_speed.json")
+    ap.add_argument("--skip-embed", action="store_true", help="BALD only")
     args = ap.parse_args()
     if args.quick:
         args.n, args.passes, args.repeats = 10_000, 5, 1
@@ -115,6 +166,11 @@ def main() -> int:
         "target_ratio": 1.3,
     }
     result["meets_target"] = result["ratio"] <= result["target_ratio"]
+    if not args.skip_embed:
+        result["embed"] = embed_speed(500 if args.quick else 5_000, args.n, args.repeats)
+        for key, r in result["embed"].items():
+            print(f"embed {key}: ratio {r['ratio']:.2f} vs the plain model call "
+                  f"({', '.join(f'{k}={v:.0f}' for k, v in r.items() if k.endswith('_per_s'))})")
     write_json(args.out, result)
     print(f"MC-dropout BALD, {n_cand:,} candidates × T={args.passes}: activelab "
           f"{result['bald_median_s']:.2f} s, PyTorch floor {result['floor_median_s']:.2f} s, "
