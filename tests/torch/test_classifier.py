@@ -195,3 +195,24 @@ def test_flattened_rgb_rows_are_read_channels_last():
     est = TorchClassifier("cnn", epochs=1, random_state=0).fit(imgs.transpose(0, 3, 1, 2), y)
     np.testing.assert_allclose(est.predict_proba(imgs.reshape(30, -1)),
                                est.predict_proba(imgs.transpose(0, 3, 1, 2)), rtol=1e-6)
+
+
+def test_activelab_run_with_the_cnn(tmp_path, monkeypatch):
+    """`activelab run --model cnn` on digits (8×8 images as 64 columns) end to end (the
+    registry's CNN with 2 epochs, to keep the test short)."""
+    from activelab.cli import main
+    from activelab.models import registry
+
+    monkeypatch.setitem(registry._MODELS, "cnn",
+                        lambda: TorchClassifier("cnn", epochs=2, random_state=0))
+
+    out = tmp_path / "cnn"
+    code = main(["run", "--dataset", "digits", "--model", "cnn", "--strategy", "random,bald",
+                 "--initial", "20", "--batch-size", "10", "--rounds", "1", "--seeds", "0",
+                 "--out", str(out)])
+    assert code == 0
+    import json
+
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert {r["strategy"] for r in runs} == {"random", "bald"}
+    assert all(r["labels"] == [20, 30] for r in runs)
