@@ -64,13 +64,17 @@ def sentence_embeddings(texts, *, batch_size: int = DEFAULT_BATCH_SIZE,
         raise InvalidInputError(f"batch_size must be a positive integer; got {batch_size!r}.")
     model = _load_model()
     out = np.empty((len(texts), SENTENCE_DIM), dtype=np.float32)
+    # longest first, as SentenceTransformer.encode itself orders a call: batches of similar
+    # length pad little (chunking in input order padded every batch to its longest text)
+    order = np.argsort([-len(t) for t in texts], kind="stable")
     with progress_bar(len(texts), progress, "sentences") as advance:
         for start in range(0, len(texts), int(batch_size)):
-            chunk = texts[start:start + int(batch_size)]
-            emb = model.encode(chunk, batch_size=len(chunk), show_progress_bar=False,
-                               convert_to_numpy=True, normalize_embeddings=True)
-            out[start:start + len(chunk)] = emb
-            advance(len(chunk))
+            rows = order[start:start + int(batch_size)]
+            emb = model.encode([texts[i] for i in rows], batch_size=len(rows),
+                               show_progress_bar=False, convert_to_numpy=True,
+                               normalize_embeddings=True)
+            out[rows] = emb
+            advance(len(rows))
     return out
 
 
