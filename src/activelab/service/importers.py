@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ TEXT_SUFFIXES = (".jsonl", ".ndjson")
 ID_COLUMNS = ("id", "item_id")
 MAX_ID_LENGTH = 512
 MAX_FIELD_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # as the API refuses (schemas.py)
 
 
 @dataclass
@@ -104,8 +106,9 @@ def read_table(path: Path) -> Source:
         raise ProjectError(f"{path} has no rows.")
     id_col = next((c for c in ID_COLUMNS if c in df.columns), None)
     if id_col is not None:
-        ids = [str(v) for v in df[id_col].tolist()]
+        ids = _table_ids(path, df, id_col)
         _check_ids(ids, f"column {id_col!r} of {path.name}")
+        df[id_col] = ids
     else:
         ids = [f"row-{i}" for i in range(len(df))]
     records = df.to_dict(orient="records")
@@ -114,6 +117,30 @@ def read_table(path: Path) -> Source:
         for iid, rec in zip(ids, records)
     ]
     return Source("table", path.parent, items, table=df)
+
+
+def _table_ids(path: Path, df, id_col: str) -> list[str]:
+    """The id column as written: a CSV's text untouched (``001`` stays ``001``, ``3`` never
+    becomes ``3.0``); a missing id is an error naming its row, never the id ``"nan"``."""
+    import pandas as pd
+
+    if path.suffix.lower() == ".csv":
+        try:
+            column = pd.read_csv(path, usecols=[id_col], dtype=str, keep_default_na=False)[id_col]
+        except Exception as exc:  # pandas raises many types for unreadable files
+            raise ProjectError(f"cannot read {path}: {exc}") from None
+        values = column.tolist()
+        if len(values) != len(df):  # pragma: no cover - the same file read twice
+            raise ProjectError(f"cannot read the {id_col!r} column of {path} consistently.")
+    else:
+        values = [None if pd.isna(v) else str(v) for v in df[id_col].tolist()]
+    for row, value in enumerate(values, start=1):
+        if value is None or value == "":
+            raise ProjectError(
+                f"row {row} of {path.name} has no {id_col!r}; give every row an id, or drop "
+                f"the {id_col!r} column to number the rows (row-0, row-1, ...)."
+            )
+    return values
 
 
 def read_jsonl(path: Path, text_field: str) -> Source:
@@ -169,6 +196,9 @@ def _check_ids(ids: list[str], where: str) -> None:
             raise ProjectError(f"{where} repeats the id {iid!r}; item ids must be unique.")
         if not iid or len(iid) > MAX_ID_LENGTH:
             raise ProjectError(f"{where} holds an empty id or one longer than {MAX_ID_LENGTH} chars.")
+        if _CONTROL.search(iid):
+            raise ProjectError(f"{where} holds the id {iid!r} with a control character; "
+                               "item ids must be printable text.")
         seen.add(iid)
 
 

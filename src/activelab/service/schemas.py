@@ -1,27 +1,46 @@
-"""Request and response bodies of the JSON API (they make the OpenAPI schema)."""
+"""Request and response bodies of the JSON API (they make the OpenAPI schema).
+
+Request bodies are strict: JSON numbers for integers, JSON strings for strings (``true`` or
+``"7"`` for an integer is a 422, not a silent 1 or 7), and no string holds a control
+character or a lone surrogate (PostgreSQL cannot store NUL; the others corrupt exports).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (NUL, tab, newline, ...) "
+                         "or lone surrogates")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_no_control)]
+"""A one-line string of a request: ids, labels, names."""
 
 RequestId = Annotated[
-    str,
+    Name,
     Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$",
           description="Client-generated id (e.g. a UUID); a retry with the same id is not "
                       "counted twice."),
 ]
-ItemId = Annotated[str, Field(min_length=1, max_length=512, description="Stable item id.")]
+ItemId = Annotated[Name, Field(min_length=1, max_length=512, description="Stable item id.")]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LabelIn(_In):
     item_id: ItemId
-    label: Annotated[str, Field(min_length=1, max_length=100)]
+    label: Annotated[Name, Field(min_length=1, max_length=100)]
     request_id: RequestId
 
 
@@ -38,8 +57,8 @@ class SettingsIn(_In):
     lease_seconds: int | None = None
     retrain_every: int | None = None
     queue_size: int | None = None
-    strategy: str | None = Field(None, max_length=100)
-    model: str | None = Field(None, max_length=100)
+    strategy: Annotated[Name, Field(max_length=100)] | None = None
+    model: Annotated[Name, Field(max_length=100)] | None = None
 
 
 class SettingsOut(BaseModel):
@@ -111,4 +130,4 @@ class MeOut(BaseModel):
 
 
 class LoginIn(_In):
-    token: Annotated[str, Field(min_length=1, max_length=200)]
+    token: Annotated[Name, Field(min_length=1, max_length=200)]
