@@ -166,3 +166,17 @@ def test_ids_with_control_characters_are_refused_at_import(tmp_path):
     csv = _csv(tmp_path / "t.csv", 'id,f1\n"a\tb",0.5\nc,1.5\n')
     with pytest.raises(ProjectError, match="control character"):
         init_project(tmp_path / "p", data=csv, labels="a,b")
+
+
+@pytest.mark.parametrize("bad", [None, "", 1.5, True, ["a"]])
+def test_jsonl_ids_must_be_strings_or_integers(tmp_path, init, bad):
+    path = tmp_path / "t.jsonl"
+    lines = [{"id": "a", "text": "good film"}, {"id": bad, "text": "bad film"}, {"id": 3, "text": "great film"}]
+    path.write_text("".join(json.dumps(obj) + "\n" for obj in lines), encoding="utf-8")
+    code, err = init(tmp_path / "p", path)
+    assert code == 2 and "t.jsonl line 2 has the id" in err, err
+    lines[1]["id"] = 2
+    path.write_text("".join(json.dumps(obj) + "\n" for obj in lines), encoding="utf-8")
+    code, err = init(tmp_path / "q", path)
+    assert code == 0, err
+    assert [it["item_id"] for it in Project.open(tmp_path / "q").read_items()] == ["a", "2", "3"]

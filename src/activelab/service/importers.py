@@ -159,13 +159,24 @@ def read_jsonl(path: Path, text_field: str) -> Source:
                     f"{path.name} line {lineno} needs a string field {text_field!r} "
                     "(choose another with --features tfidf:FIELD)."
                 )
-            iid = str(obj["id"]) if "id" in obj else f"line-{lineno}"
+            iid = _jsonl_id(obj, path, lineno)
             texts.append(obj[text_field])
             items.append({"item_id": iid, "kind": "text", "text": obj[text_field]})
     if not items:
         raise ProjectError(f"{path} has no items.")
     _check_ids([it["item_id"] for it in items], f"the 'id' fields of {path.name}")
     return Source("text", path.parent, items, texts=texts)
+
+
+def _jsonl_id(obj: dict, path: Path, lineno: int) -> str:
+    """The `id` field as text (a string or an integer; null, "" or 1.5 are errors)."""
+    if "id" not in obj:
+        return f"line-{lineno}"
+    value = obj["id"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ProjectError(f"{path.name} line {lineno} has the id {value!r}; an id is a "
+                           "non-empty string or an integer (or leave 'id' out: line-N).")
+    return str(value)
 
 
 def merge_items(existing: list[dict], new: list[dict]) -> tuple[list[dict], int]:
