@@ -80,15 +80,16 @@ def resolve_model(model, classes: np.ndarray) -> tuple[ModelFactory | None, Fitt
 def build_context(
     X, y, *, strategy: Strategy, model=None, fitted: FittedModel | None = None,
     classes=None, embedding=None, random_state=None, validate: bool = True,
+    labeled: np.ndarray | None = None,
 ) -> PoolContext:
     """Validate the pool and build the round's context, fitting the model when the strategy
     needs one and no fitted model is handed in (`validate=False` skips re-checking X, for a
-    loop that checked it once)."""
+    loop that checked it once, and may then hand in the `labeled` mask it keeps)."""
     if validate:
         y_arr, labeled = check_pool(X, y)
     else:
         y_arr = np.asarray(y)
-        labeled = labeled_mask(y_arr)
+        labeled = labeled_mask(y_arr) if labeled is None else labeled
     classes = resolve_classes(y_arr, labeled, classes)
     if embedding is not None and validate:
         embedding = check_embedding(embedding, labeled.shape[0])
@@ -177,6 +178,7 @@ class ActiveLoop:
             raise InvalidInputError(f"random_state must be an int or None; got {random_state!r}.")
         self.X = X
         self.y = np.array(y_arr, copy=True)
+        self._labeled = np.array(labeled, copy=True)  # kept in step with y by teach/set_labels
         self.classes = None if classes is None else resolve_classes(y_arr, labeled, classes)
         self.embedding = None if embedding is None else check_embedding(embedding, n_rows(X))
         self.strategy = clone(make_strategy(strategy, **strategy_params))
@@ -197,7 +199,10 @@ class ActiveLoop:
 
     @property
     def labeled(self) -> np.ndarray:
-        return labeled_mask(self.y)
+        """Which pool rows carry a label (read-only view; updated by teach and set_labels)."""
+        view = self._labeled.view()
+        view.flags.writeable = False
+        return view
 
     def teach(self, idx, labels) -> None:
         """Record `labels` for pool rows `idx` (the oracle's answers)."""
@@ -210,6 +215,7 @@ class ActiveLoop:
         if idx.size and (idx.min() < 0 or idx.max() >= self.y.shape[0]):
             raise InvalidInputError(f"row positions must lie in [0, {self.y.shape[0]}).")
         self.y[idx] = labels
+        self._labeled[idx] = labeled_mask(self.y[idx])
         self._changed = True
 
     def set_labels(self, y) -> None:
@@ -217,10 +223,12 @@ class ActiveLoop:
         y_arr = np.asarray(y)
         if y_arr.shape != self.y.shape:
             raise InvalidInputError(f"y must have shape {self.y.shape}; got {y_arr.shape}.")
-        if self.y.dtype == y_arr.dtype and np.array_equal(labeled_mask(self.y), labeled_mask(y_arr)) \
-                and np.array_equal(self.y[labeled_mask(self.y)], y_arr[labeled_mask(y_arr)]):
+        mask = labeled_mask(y_arr)
+        if self.y.dtype == y_arr.dtype and np.array_equal(self._labeled, mask) \
+                and np.array_equal(self.y[mask], y_arr[mask]):
             return
         self.y = np.array(y_arr, copy=True)
+        self._labeled = mask
         self._changed = True
 
     # -- the round ------------------------------------------------------------------------------
@@ -278,6 +286,7 @@ class ActiveLoop:
                 self.X, self.y, strategy=self.strategy, model=self.factory, fitted=self.fitted,
                 classes=self._classes(), embedding=self.embedding,
                 random_state=int(self._rng.integers(2**31 - 1)), validate=False,
+                labeled=self._labeled.copy(),
             )
         return self._ctx
 
