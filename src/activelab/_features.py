@@ -8,14 +8,19 @@ from sklearn.preprocessing import StandardScaler
 from ._errors import InvalidInputError
 
 
-def dense_float32(Z) -> np.ndarray:
-    """Z (array, DataFrame or sparse matrix) as a C-contiguous float32 array; a clear error
-    when Z is not numeric."""
+def to_ndarray(Z) -> np.ndarray:
+    """Z (array, DataFrame or sparse matrix) as a dense NumPy array, without a copy when it is one."""
     if hasattr(Z, "toarray"):
         Z = Z.toarray()
     if hasattr(Z, "to_numpy"):
         Z = Z.to_numpy()
-    Z = np.asarray(Z)
+    return np.asarray(Z)
+
+
+def dense_float32(Z) -> np.ndarray:
+    """Z (array, DataFrame or sparse matrix) as a C-contiguous float32 array; a clear error
+    when Z is not numeric."""
+    Z = to_ndarray(Z)
     if Z.dtype.kind not in "fiub":
         raise InvalidInputError(
             "this strategy needs a numeric representation of X; pass embedding= or use a "

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._errors import InvalidInputError
+from .._features import to_ndarray
 from .networks import MLP, SmallCNN, image_shape
 
 OPTIMIZERS = {
@@ -55,11 +56,8 @@ def _builtin(name: str) -> Callable[..., nn.Module]:
 
 
 def _as_float_array(X, who: str = "X") -> np.ndarray:
-    if hasattr(X, "toarray"):
-        X = X.toarray()
-    if hasattr(X, "to_numpy"):
-        X = X.to_numpy()
-    arr = np.asarray(X)
+    """X as float32 rows of 2 to 4 dimensions, finite; clear errors otherwise."""
+    arr = to_ndarray(X)
     if arr.dtype.kind not in "fiub":
         raise InvalidInputError(f"{who} must be numeric for a torch model; got dtype {arr.dtype}.")
     if arr.ndim not in (2, 3, 4):
