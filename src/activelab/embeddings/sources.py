@@ -3,7 +3,6 @@ texts, an .npy/.npz of images, or a folder of PNG/JPEG images."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import InvalidInputError
+from .._jsonl import json_lines
 from .images import DEFAULT_FILE_SIZE, list_image_files, load_image_files
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -93,18 +93,11 @@ def text_column_of(df, column: str | None, where: str = "the table") -> list:
 def read_jsonl(path: Path, field: str) -> list:
     """The `field` of each JSON object, one per non-blank line."""
     texts = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise InvalidInputError(f"{path.name} line {lineno} is not JSON: {exc}") from None
-            if not isinstance(obj, dict) or field not in obj:
-                raise InvalidInputError(f"{path.name} line {lineno} has no field {field!r}; "
-                                        "name the text field with text_column= (--text-column).")
-            texts.append(obj[field])
+    for lineno, obj in json_lines(path, InvalidInputError):
+        if not isinstance(obj, dict) or field not in obj:
+            raise InvalidInputError(f"{path.name} line {lineno} has no field {field!r}; "
+                                    "name the text field with text_column= (--text-column).")
+        texts.append(obj[field])
     if not texts:
         raise InvalidInputError(f"{path} has no lines.")
     return texts

@@ -8,13 +8,13 @@ again safely: known items keep their pool position, new ones are appended.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._jsonl import json_lines
 from .project import ProjectError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -146,22 +146,15 @@ def _table_ids(path: Path, df, id_col: str) -> list[str]:
 def read_jsonl(path: Path, text_field: str) -> Source:
     """JSONL: one object per line with a text field (`text` unless told) and optionally `id`."""
     items, texts = [], []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                raise ProjectError(f"{path.name} line {lineno} is not JSON: {exc}") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
-                raise ProjectError(
-                    f"{path.name} line {lineno} needs a string field {text_field!r} "
-                    "(choose another with --features tfidf:FIELD)."
-                )
-            iid = _jsonl_id(obj, path, lineno)
-            texts.append(obj[text_field])
-            items.append({"item_id": iid, "kind": "text", "text": obj[text_field]})
+    for lineno, obj in json_lines(path, ProjectError):
+        if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
+            raise ProjectError(
+                f"{path.name} line {lineno} needs a string field {text_field!r} "
+                "(choose another with --features tfidf:FIELD)."
+            )
+        iid = _jsonl_id(obj, path, lineno)
+        texts.append(obj[text_field])
+        items.append({"item_id": iid, "kind": "text", "text": obj[text_field]})
     if not items:
         raise ProjectError(f"{path} has no items.")
     _check_ids([it["item_id"] for it in items], f"the 'id' fields of {path.name}")
