@@ -2,7 +2,13 @@
 
     >>> import activelab
     >>> idx = activelab.query(X, y, strategy="margin", batch_size=10, random_state=0)
+
+The public names below are imported on first use (PEP 562), so ``import activelab`` — and every
+tool built on it, such as the labeling server and the command line — does not pay for
+scikit-learn until it needs it.
 """
+
+import importlib as _importlib
 
 from ._errors import (
     ActiveLabError,
@@ -12,23 +18,43 @@ from ._errors import (
     InvalidInputError,
     UnknownNameError,
 )
-from ._labels import UNLABELED, labeled_mask
-from ._query import propose, query
-from .loop import ActiveLoop, build_context
-from ._simulate import SimulationResult, simulate
-from .embeddings import embed
-from .strategies import (
-    PoolContext,
-    ScoreStrategy,
-    Selection,
-    Strategy,
-    describe_strategies,
-    make_strategy,
-    register,
-    strategy_names,
-)
 
 __version__ = "0.1.0"
+
+# public name -> the submodule that defines it
+_LAZY = {
+    "UNLABELED": "_labels",
+    "labeled_mask": "_labels",
+    "propose": "_query",
+    "query": "_query",
+    "ActiveLoop": "loop",
+    "build_context": "loop",
+    "SimulationResult": "_simulate",
+    "simulate": "_simulate",
+    "embed": "embeddings",
+    "PoolContext": "strategies",
+    "ScoreStrategy": "strategies",
+    "Selection": "strategies",
+    "Strategy": "strategies",
+    "describe_strategies": "strategies",
+    "make_strategy": "strategies",
+    "register": "strategies",
+    "strategy_names": "strategies",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ActiveLabError",

@@ -16,15 +16,20 @@ from .errors import ServiceError
 from .middleware import LimitsMiddleware
 from .routes import router as api_router
 from .runtime import Runtime
-from .worker import RetrainWorker
 
 log = logging.getLogger("activelab.service")
 
 
-def create_app(runtime: Runtime, *, start_worker: bool = True, poll_seconds: float = 1.0) -> FastAPI:
-    """The app for an opened project. The retrain worker starts with the app (lifespan) unless
+def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
+               poll_seconds: float = 1.0) -> FastAPI:
+    """The app for an opened project. `worker` retrains and re-ranks: `activelab serve` passes a
+    `supervisor.WorkerProcess` (a process of its own); by default a `worker.RetrainWorker` runs
+    in a thread of this process. It starts and stops with the app (lifespan) unless
     `start_worker` is False (tests drive it by hand through `app.state.service.worker`)."""
-    worker = RetrainWorker(runtime.store, runtime.X, runtime.labels, poll_seconds=poll_seconds)
+    if worker is None:
+        from .worker import RetrainWorker  # imports the modeling stack (scikit-learn)
+
+        worker = RetrainWorker(runtime.store, runtime.X, runtime.labels, poll_seconds=poll_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

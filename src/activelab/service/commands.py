@@ -81,7 +81,8 @@ def serve(
     db: Optional[str] = _db_option(),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
-    """Serve the labeling pages and JSON API (Ctrl-C stops)."""
+    """Serve the labeling pages and JSON API, with the retrain worker in a process of its own
+    (restarted if it dies, stopped with the server). Ctrl-C stops both."""
     import logging
 
     import uvicorn
@@ -89,6 +90,7 @@ def serve(
     from .app import create_app
     from .auth import list_annotators
     from .runtime import Runtime
+    from .supervisor import WorkerProcess
 
     runtime = Runtime.open(project, db)
     if not _is_loopback(host):
@@ -102,7 +104,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"labeling {runtime.project.config.name!r} ({len(runtime.items)} items) at "
                f"http://{shown}:{port}/ — sign in at http://{shown}:{port}/login with your token.")
-    app = create_app(runtime)
+    worker = WorkerProcess(runtime.store, runtime.project.root, db_url=db,
+                           log_level="warning" if log_level in ("warning", "error", "critical")
+                           else "info")
+    app = create_app(runtime, worker=worker)
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1,
                     timeout_graceful_shutdown=5)

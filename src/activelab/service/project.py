@@ -136,6 +136,20 @@ class Project:
             return sp.load_npz(sparse).tocsr()
         raise ProjectError(f"{self.root} has no features file; run `activelab init` again.")
 
+    def feature_rows(self) -> int:
+        """How many rows the feature file holds, without loading it (a dense file's header)."""
+        dense, sparse = self.root / "features.npy", self.root / "features.npz"
+        try:
+            if dense.is_file():
+                return int(np.load(dense, mmap_mode="r", allow_pickle=False).shape[0])
+            if sparse.is_file():
+                with np.load(sparse, allow_pickle=False) as npz:
+                    return int(npz["shape"][0])
+        except (OSError, ValueError, KeyError) as exc:
+            raise ProjectError(f"{self.root}: the features file cannot be read ({exc}); run "
+                               "`activelab init` again to re-import.") from None
+        raise ProjectError(f"{self.root} has no features file; run `activelab init` again.")
+
     def save_features(self, X) -> None:
         dense, sparse = self.root / "features.npy", self.root / "features.npz"
         tmp = self.root / ".features.tmp"

@@ -4,7 +4,7 @@ what a running server keeps in memory (features, item contents, the store)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -118,28 +118,37 @@ def _claim_ownership(store: Store, project: Project) -> None:
         store.put_settings(s, {k: v for k, v in defaults.items() if k not in stored})
 
 
-@dataclass
 class Runtime:
-    """What a serving process keeps in memory."""
+    """What a serving process keeps in memory: the project, its store and item manifest; the
+    feature matrix only when asked for (`X`), since the web server never needs it — only the
+    retrain worker does, and loading a large pool would delay a restart."""
 
-    project: Project
-    store: Store
-    X: object
-    items: list[dict]
-    by_id: dict[str, dict] = field(default_factory=dict)
+    def __init__(self, project: Project, store: Store, items: list[dict], X=None) -> None:
+        self.project = project
+        self.store = store
+        self.items = items
+        self.by_id: dict[str, dict] = {it["item_id"]: it for it in items}
+        self._X = X
 
     @classmethod
     def open(cls, project_path, db_url: str | None = None) -> "Runtime":
         project = Project.open(project_path)
         items = project.read_items()
-        X = project.load_features()
-        if X.shape[0] != len(items):
+        n_rows = project.feature_rows()
+        if n_rows != len(items):
             raise ProjectError(
-                f"{project.root}: {X.shape[0]} feature rows for {len(items)} items; run "
+                f"{project.root}: {n_rows} feature rows for {len(items)} items; run "
                 "`activelab init` again to re-import."
             )
         store = open_store(project, db_url, items=items)
-        return cls(project, store, X, items, {it["item_id"]: it for it in items})
+        return cls(project, store, items)
+
+    @property
+    def X(self):
+        """The feature matrix, loaded on first use."""
+        if self._X is None:
+            self._X = self.project.load_features()
+        return self._X
 
     @property
     def labels(self) -> list[str]:

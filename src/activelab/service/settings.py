@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 
-from .db import Store
+from .db import Store, utcnow
 from .errors import LabelError
 
 CACHE_SECONDS = 2.0
+RETRAIN_REQUEST_KEY = "retrain_requested_at"  # internal: an admin asked for a retrain (ISO time)
 LIMITS = {
     "lease_seconds": (5, 7 * 24 * 3600),
     "retrain_every": (1, 1_000_000),
@@ -78,3 +80,21 @@ def write_settings(store: Store, values: dict, error: type[Exception] = LabelErr
     with store.write() as s:
         store.put_settings(s, checked)
     return read_settings(store, max_age=0)
+
+
+def request_retrain(store: Store) -> datetime:
+    """Record an admin's request to retrain now; the worker (in whichever process) sees it at its
+    next check and retrains even if too few labels are new. Returns the request's time."""
+    now = utcnow()
+    with store.write() as s:
+        store.put_settings(s, {RETRAIN_REQUEST_KEY: now.isoformat()})
+    return now
+
+
+def retrain_requested_at(stored: dict) -> datetime | None:
+    """When a retrain was last requested, from the stored settings (None: never)."""
+    value = stored.get(RETRAIN_REQUEST_KEY)
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -1,11 +1,15 @@
-"""The retrain worker: a background thread that, after every K new labels, refits the model and
-re-ranks the queue through the project's `ActiveLoop` (`modeling.ServiceLoop`), which it keeps
-between retrains so adaptive strategies learn from what the annotators label.
+"""The retrain worker: after every K new labels it refits the model and re-ranks the queue through
+the project's `ActiveLoop` (`modeling.ServiceLoop`), which it keeps between retrains so adaptive
+strategies learn from what the annotators label.
 
-Labeling never waits for it: the fit runs outside any database transaction, and the new queue is
-swapped in with one short write. A failed refit is logged and recorded as a failed run; the queue
-of the previous model stays in use. The trigger is read from the database (label events newer
-than the last run), so a restarted server picks up where it left off.
+`activelab serve` runs it in its own process (`worker_main`, supervised by `supervisor`), so a
+fit never competes with the requests for the server's GIL; tests and embedders may run it in a
+thread of their process (`RetrainWorker.start`). Either way labeling never waits for it: the fit
+runs outside any database transaction, and the new queue is swapped in with one short write (the
+old queue or the new one, never half of each). A failed refit is logged and recorded as a failed
+run; the queue of the previous model stays in use. The trigger is read from the database (label
+events newer than the last run, or an admin's retrain request newer than it), so a restarted
+worker picks up where the last one left off.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from .. import UNLABELED
 from .db import Store, utcnow
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .queries import LABEL_KINDS, current_labels, labeled_condition
-from .settings import Settings, read_settings
+from .settings import Settings, read_settings, retrain_requested_at
 from .tables import Event, QueueEntry, Run
 
 log = logging.getLogger("activelab.service.worker")
@@ -103,6 +107,9 @@ class RetrainWorker:
                 .where(Event.id > since, Event.kind.in_(LABEL_KINDS))
             ) or 0)
             if last is None:
+                return Due(True, last_event, new)
+            requested = retrain_requested_at(self.store.get_settings(s))
+            if requested is not None and requested > last.started_at:
                 return Due(True, last_event, new)
             if new >= settings.retrain_every:
                 return Due(True, last_event, new)
