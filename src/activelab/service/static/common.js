@@ -16,11 +16,30 @@ const activelab = (() => {
     }
   }
 
-  // One call; network failures and 5xx are retried (same body, so the same request_id)
-  // with backoff, which is safe because every write is idempotent in its request_id.
+  // The connection state the pages show: "online", or "reconnecting" while the server
+  // cannot be reached (a restart, a crash) and a call is waiting to be sent again.
+  function setConnection(state) {
+    if (document.body.dataset.connection === state) return;
+    document.body.dataset.connection = state;
+    const box = document.getElementById("connection");
+    if (box) {
+      box.hidden = state === "online";
+      box.textContent = state === "online" ? "" :
+        "Reconnecting to the server… nothing is lost: what you sent is kept and goes out as soon as it is back.";
+    }
+  }
+
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const UNAVAILABLE = new Set([502, 503, 504]); // a proxy in front of a server that is down
+
+  // One call. While the server cannot be reached (network errors, 502/503/504) it is retried
+  // for as long as it takes, with the same body — so the same request_id, which makes every
+  // write idempotent: a label the server committed before the connection dropped is never
+  // counted twice, and never reported as failed. Other 5xx are retried `attempts` times.
   async function api(method, path, body, attempts = 5) {
     let delay = 250;
-    for (let i = 1; ; i++) {
+    let failures = 0;
+    for (;;) {
       let resp;
       try {
         resp = await fetch(path, {
@@ -30,18 +49,22 @@ const activelab = (() => {
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (err) {
-        if (i >= attempts) throw new ApiError(0, "the server cannot be reached; check that it is running.");
-        await new Promise((r) => setTimeout(r, delay));
-        delay *= 2;
+        resp = null;
+      }
+      if (resp === null || UNAVAILABLE.has(resp.status)) {
+        setConnection("reconnecting");
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
         continue;
       }
+      setConnection("online");
       if (resp.status === 401) {
         window.location.assign("/login");
         throw new ApiError(401, "signed out");
       }
-      if (resp.status >= 500 && i < attempts) {
-        await new Promise((r) => setTimeout(r, delay));
-        delay *= 2;
+      if (resp.status >= 500 && ++failures < attempts) {
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
         continue;
       }
       const type = resp.headers.get("content-type") || "";

@@ -115,7 +115,11 @@
     );
   }
 
+  let refreshing = false; // one refresh at a time: a refresh waits out a server restart
+
   async function refresh() {
+    if (refreshing) return;
+    refreshing = true;
     try {
       const [stats, prog, me] = await Promise.all([
         api("GET", "/api/stats"), api("GET", "/api/progress"), api("GET", "/api/me"),
@@ -147,6 +151,8 @@
       $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every 10 s.`;
     } catch (err) {
       $("updated").textContent = err.message;
+    } finally {
+      refreshing = false;
     }
   }
 
