@@ -1,32 +1,47 @@
-"""Load on the labeling service: N annotators label as fast as they can for a bounded time.
+"""Load and faults on the labeling service: N annotators label through the JSON API while the
+retrain worker refits every K labels; then the server and the worker are killed, separately.
 
-    .venv/bin/python benchmarks/service_load.py --annotators 20 --seconds 20
-    .venv/bin/python benchmarks/service_load.py --db postgresql://postgres@127.0.0.1:54329/bench
+    .venv/bin/python benchmarks/service_load.py --annotators 50 --seconds 60
+    .venv/bin/python benchmarks/service_load.py --db postgresql://postgres@127.0.0.1:54329/bench \\
+        --annotators 200
+    .venv/bin/python benchmarks/service_load.py --suite   # the README's table → results/service_load.json
 
-Creates a throw-away project (a synthetic 8-feature table, 2 classes) in a temporary folder,
-starts `activelab serve` on 127.0.0.1 (a free port; nothing else is contacted), and has each
-annotator loop GET /api/next → POST /api/labels with no think time. The retrain worker runs as in
-production (every --retrain-every labels). Prints labels/s and the p50/p99 latency of next-item
-and submit; --json writes the same figures to a file. Stops by itself after --seconds (≤ 300).
+A throw-away project (a synthetic 8-feature table, 2 classes, 5,000 rows) in a temporary folder;
+`activelab serve` on 127.0.0.1 (a free port; nothing else is contacted) with its worker process as
+in production. The load client is our own bounded asyncio client (httpx): each annotator loops
+GET /api/next → think → POST /api/labels. Think time is exponential with mean --think seconds
+(default 2 s, a fast annotator: 30 labels a minute; --think 0 measures saturation instead).
+
+Figures: p50/p99 latency of next-item and submit, labels/s, retrains, the machine's load (load
+average, CPU seconds of server, worker and client). `--faults` adds the crash runs: the server is
+SIGKILLed mid-load and restarted (clients resend what they never heard back about, with the same
+request_id), then the worker is SIGKILLed several times; after each, the database is checked:
+every acknowledged label present once, none duplicated, no item handed to two annotators at once.
+`--restarts N` times N restarts of a killed server until its first answer to /api/next.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
+import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results" / "service_load.json"
+LABELS = ("neg", "pos")
 
 
 def free_port() -> int:
@@ -35,8 +50,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+def pct(values, q: float) -> float | None:
+    return round(float(np.percentile(np.asarray(values), q)), 1) if len(values) else None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a live process (Linux /proc; 0 elsewhere)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
 
 
 def make_project(root: Path, n_items: int, db: str | None, annotators: int, retrain_every: int,
@@ -55,132 +91,354 @@ def make_project(root: Path, n_items: int, db: str | None, annotators: int, retr
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)])
     df.insert(0, "id", [f"item-{i:06d}" for i in range(n_items)])
     df.to_csv(root / "pool.csv", index=False)
-    init_project(root / "project", data=root / "pool.csv", labels="neg,pos", db_url=db)
+    init_project(root / "project", data=root / "pool.csv", labels=",".join(LABELS), db_url=db)
     store = open_store(Project.open(root / "project"), db)
     try:
         write_settings(store, {"retrain_every": retrain_every, "queue_size": queue_size})
-        tokens = [add_annotator(store, f"bench{i:03d}-{uuid.uuid4().hex[:6]}") for i in range(annotators)]
+        tokens = [add_annotator(store, f"bench{i:03d}") for i in range(annotators)]
     finally:
         store.dispose()
-    return tokens, dict(zip(df["id"], y))
+    return tokens, {k: LABELS[int(v)] for k, v in zip(df["id"], y)}
+
+
+class Server:
+    """`activelab serve` in a subprocess, with its worker process."""
+
+    def __init__(self, project: Path, db: str | None, log: Path) -> None:
+        self.project, self.db, self.log = project, db, log
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, token: str, timeout: float = 120) -> float:
+        """Start; returns seconds until GET /api/next answered 200."""
+        cmd = [sys.executable, "-m", "activelab.service", "serve", str(self.project),
+               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.db:
+            env["ACTIVELAB_DB"] = self.db
+        t0 = time.perf_counter()
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env)
+        with httpx.Client(timeout=5, headers={"Authorization": f"Bearer {token}"}) as c:
+            while time.perf_counter() - t0 < timeout:
+                if self.proc.poll() is not None:
+                    raise SystemExit("the server exited:\n" + self.log.read_text()[-3000:])
+                try:
+                    if c.get(self.url + "/api/next").status_code == 200:
+                        return time.perf_counter() - t0
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.01)
+        raise SystemExit("the server did not answer:\n" + self.log.read_text()[-3000:])
+
+    def worker_pid(self) -> int | None:
+        if self.proc is None:
+            return None
+        pids = [p for p in children(self.proc.pid)
+                if b"worker_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        return pids[0] if pids else None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Load:
+    """What the clients saw."""
+
+    next_ms: list[float] = field(default_factory=list)
+    label_ms: list[float] = field(default_factory=list)
+    acked: dict[str, str] = field(default_factory=dict)  # request_id -> item_id, answered 200
+    holders: dict[str, int] = field(default_factory=dict)  # item_id -> annotator holding it
+    double_leases: int = 0
+    errors: list[str] = field(default_factory=list)
+    outage_retries: int = 0
+
+
+async def annotate(i: int, token: str, url: str, truth: dict, load: Load, stop_at: float,
+                   think: float, rng: random.Random, measuring) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as c:
+
+        async def call(method, path, body=None):
+            """Send until the server answers (the same body, so the same request_id)."""
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    r = await c.request(method, path, json=body)
+                except httpx.TransportError:
+                    load.outage_retries += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                if r.status_code in (502, 503, 504):
+                    load.outage_retries += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                return r, (time.perf_counter() - t0) * 1000
+
+        await asyncio.sleep(rng.random() * max(think, 0.05))  # annotators arrive spread out
+        while time.monotonic() < stop_at:
+            r, ms = await call("GET", "/api/next")
+            if r.status_code != 200:
+                load.errors.append(f"next {r.status_code}: {r.text[:200]}")
+                await asyncio.sleep(0.5)
+                continue
+            if measuring():
+                load.next_ms.append(ms)
+            item = r.json()
+            if item["done"]:
+                return
+            holder = load.holders.get(item["item_id"])
+            if holder is not None and holder != i:
+                load.double_leases += 1
+            load.holders[item["item_id"]] = i
+            if think:
+                await asyncio.sleep(rng.expovariate(1 / think))
+            body = {"item_id": item["item_id"], "label": truth[item["item_id"]],
+                    "request_id": uuid.uuid4().hex}
+            r, ms = await call("POST", "/api/labels", body)
+            if r.status_code != 200:
+                load.errors.append(f"label {r.status_code}: {r.text[:200]}")
+                load.holders.pop(item["item_id"], None)
+                continue
+            load.holders.pop(item["item_id"], None)
+            load.acked[body["request_id"]] = item["item_id"]
+            if measuring():
+                load.label_ms.append(ms)
+
+
+async def drive(url, tokens, truth, seconds, think, seed, events=(), warmup=3.0) -> tuple[Load, float]:
+    """Run the annotators for `seconds`; `events` are (at_seconds, callable) run meanwhile
+    (the faults). Latencies are kept after `warmup` seconds and outside fault windows."""
+    load = Load()
+    start = time.monotonic()
+    quiet = {"until": start + warmup}
+    measuring = lambda: time.monotonic() >= quiet["until"]  # noqa: E731
+
+    async def faults():
+        for at, action in events:
+            await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+            quiet["until"] = float("inf")
+            await asyncio.to_thread(action)
+            quiet["until"] = time.monotonic() + 2.0
+    tasks = [annotate(i, t, url, truth, load, start + seconds, think, random.Random(seed * 1000 + i),
+                      measuring) for i, t in enumerate(tokens)]
+    await asyncio.gather(faults(), *tasks)
+    return load, time.monotonic() - start
+
+
+def check_log(project: Path, db: str | None, acked: dict[str, str]) -> dict:
+    """Lost, duplicated and double-labeled counts, from the database."""
+    from sqlalchemy import func, select
+
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+    from activelab.service.tables import Event
+
+    store = open_store(Project.open(project), db)
+    try:
+        with store.read() as s:
+            rows = s.execute(select(Event.request_id).where(Event.kind == "label")).scalars().all()
+            per_item = s.execute(select(Event.item_idx, func.count()).where(Event.kind == "label")
+                                 .group_by(Event.item_idx).having(func.count() > 1)).all()
+    finally:
+        store.dispose()
+    stored = set(rows)
+    return {"acknowledged": len(acked), "lost": len(set(acked) - stored),
+            "duplicated_request_ids": len(rows) - len(stored),
+            "items_labeled_twice": len(per_item)}
 
 
 def run(args) -> dict:
-    seconds = min(args.seconds, 300)
+    seconds = min(args.seconds, 600)
     with tempfile.TemporaryDirectory(prefix="activelab-load-") as tmp:
         root = Path(tmp)
-        tokens, truth = make_project(root, args.items, args.db, args.annotators, args.retrain_every,
+        db = args.db
+        if db and args.fresh_pg:
+            db = fresh_pg_database(db)
+        tokens, truth = make_project(root, args.items, db, args.annotators, args.retrain_every,
                                      args.queue_size)
-        port = free_port()
-        cmd = [sys.executable, "-m", "activelab.service", "serve", str(root / "project"),
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-        if args.db:
-            cmd += ["--db", args.db]
-        log = open(root / "server.log", "wb")
-        server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        url = f"http://127.0.0.1:{port}"
+        server = Server(root / "project", db, root / "server.log")
+        first_answer = server.start(tokens[0])
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(url + "/api/me", timeout=2).status_code == 401:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the server did not start:\n" + (root / "server.log").read_text())
-                time.sleep(0.1)
-
-            next_ms: list[float] = []
-            label_ms: list[float] = []
-            errors: list[str] = []
-            lock = threading.Lock()
-            barrier = threading.Barrier(len(tokens) + 1)
-            stop_at = [0.0]
-
-            def annotate(token: str) -> None:
-                mine_next, mine_label = [], []
-                with httpx.Client(base_url=url, timeout=60,
-                                  headers={"Authorization": f"Bearer {token}"}) as c:
-                    barrier.wait()
-                    while time.monotonic() < stop_at[0]:
-                        t0 = time.perf_counter()
-                        r = c.get("/api/next")
-                        t1 = time.perf_counter()
-                        if r.status_code != 200:
-                            errors.append(f"next {r.status_code}: {r.text[:200]}")
-                            continue
-                        item = r.json()
-                        if item["done"]:
-                            break
-                        label = ("neg", "pos")[int(truth[item["item_id"]])]
-                        r = c.post("/api/labels", json={"item_id": item["item_id"], "label": label,
-                                                         "request_id": uuid.uuid4().hex})
-                        t2 = time.perf_counter()
-                        if r.status_code != 200:
-                            errors.append(f"label {r.status_code}: {r.text[:200]}")
-                            continue
-                        mine_next.append((t1 - t0) * 1000)
-                        mine_label.append((t2 - t1) * 1000)
-                with lock:
-                    next_ms.extend(mine_next)
-                    label_ms.extend(mine_label)
-
-            threads = [threading.Thread(target=annotate, args=(t,)) for t in tokens]
-            for t in threads:
-                t.start()
-            start = time.monotonic()
-            stop_at[0] = start + seconds
-            barrier.wait()
-            for t in threads:
-                t.join()
-            elapsed = time.monotonic() - start
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens[0]}"}) as c:
-                stats = c.get("/api/stats").json()
-                runs = c.get("/api/progress").json()["runs"]
-            if errors:
-                print(f"{len(errors)} errors, e.g. {errors[:3]}", file=sys.stderr)
-                print((root / "server.log").read_text()[-3000:], file=sys.stderr)
+            time.sleep(1.0)  # let the worker rank the pool once (its cold start)
+            load_before = os.getloadavg()
+            cpu0 = {"server": cpu_seconds(server.proc.pid), "worker": cpu_seconds(server.worker_pid()),
+                    "client": time.process_time()}
+            load, elapsed = asyncio.run(drive(server.url, tokens, truth, seconds, args.think,
+                                              args.seed))
+            cpu = {"server": cpu_seconds(server.proc.pid) - cpu0["server"],
+                   "worker": cpu_seconds(server.worker_pid()) - cpu0["worker"],
+                   "client": time.process_time() - cpu0["client"]}
+            load_after = os.getloadavg()
+            result = {
+                "backend": "postgresql" if db else "sqlite",
+                "annotators": args.annotators, "think_s": args.think, "items": args.items,
+                "seconds": round(elapsed, 1), "retrain_every": args.retrain_every,
+                "labels": len(load.acked), "labels_per_s": round(len(load.acked) / elapsed, 1),
+                "next_p50_ms": pct(load.next_ms, 50), "next_p99_ms": pct(load.next_ms, 99),
+                "label_p50_ms": pct(load.label_ms, 50), "label_p99_ms": pct(load.label_ms, 99),
+                "errors": len(load.errors), "double_leases": load.double_leases,
+                "first_answer_s": round(first_answer, 2),
+                "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
+                "loadavg_1min": [round(load_before[0], 2), round(load_after[0], 2)],
+                "cpus": os.cpu_count(),
+            }
+            result["retrains"] = count_runs(root / "project", db)
+            result.update(check_log(root / "project", db, load.acked))
+            if load.errors:
+                print(f"{len(load.errors)} errors, e.g. {load.errors[:3]}", file=sys.stderr)
+            if args.restarts:
+                times = []
+                for _ in range(args.restarts):
+                    server.kill()
+                    times.append(server.start(tokens[0]))
+                result["restart_to_first_answer_s"] = {
+                    "n": len(times), "median": round(float(np.median(times)), 2),
+                    "max": round(max(times), 2)}
+            if args.faults:
+                result["faults"] = faults(server, root / "project", db, tokens, truth, args)
         finally:
-            server.terminate()
-            server.wait(30)
-            log.close()
-    return {
-        "backend": "postgresql" if args.db else "sqlite",
-        "annotators": args.annotators,
-        "items": args.items,
-        "seconds": round(elapsed, 1),
-        "labels": len(label_ms),
-        "labels_in_db": stats["labeled"],
-        "labels_per_s": round(len(label_ms) / elapsed, 1),
-        "next_p50_ms": round(percentile(next_ms, 50), 1),
-        "next_p99_ms": round(percentile(next_ms, 99), 1),
-        "label_p50_ms": round(percentile(label_ms, 50), 1),
-        "label_p99_ms": round(percentile(label_ms, 99), 1),
-        "label_mean_ms": round(statistics.fmean(label_ms), 1) if label_ms else None,
-        "retrain_every": args.retrain_every,
-        "retrains": len([r for r in runs if r["status"] == "ok"]),
-        "errors": len(errors),
-        "cpus": os.cpu_count(),
-    }
+            server.stop()
+            if db and args.fresh_pg:
+                drop_pg_database(args.db, db)
+    return result
+
+
+def count_runs(project: Path, db: str | None) -> int:
+    from sqlalchemy import func, select
+
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+    from activelab.service.tables import Run
+
+    store = open_store(Project.open(project), db)
+    try:
+        with store.read() as s:
+            return int(s.scalar(select(func.count()).select_from(Run).where(Run.status == "ok")))
+    finally:
+        store.dispose()
+
+
+def faults(server: Server, project: Path, db, tokens, truth, args) -> dict:
+    """SIGKILL the server once mid-load (restarted at once), then the worker every few seconds;
+    the database must hold every acknowledged label once."""
+    out = {}
+    seconds = 24.0
+
+    def kill_and_restart_server():
+        server.kill()
+        out["server_restart_s"] = round(server.start(tokens[0]), 2)
+
+    load, _ = asyncio.run(drive(server.url, tokens, truth, seconds, args.think, args.seed + 1,
+                                events=[(seconds / 3, kill_and_restart_server)]))
+    out["server_sigkill"] = {**check_log(project, db, load.acked),
+                             "double_leases": load.double_leases, "errors": len(load.errors),
+                             "resent_after_outage": load.outage_retries}
+
+    killed = []
+
+    def kill_worker():
+        pid = server.worker_pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    runs_before = count_runs(project, db)
+    load2, _ = asyncio.run(drive(server.url, tokens, truth, seconds, args.think, args.seed + 2,
+                                 events=[(t, kill_worker) for t in (4, 9, 14)]))
+    both = {**load.acked, **load2.acked}
+    out["worker_sigkill"] = {**check_log(project, db, both), "workers_killed": len(killed),
+                             "double_leases": load2.double_leases, "errors": len(load2.errors),
+                             "retrains_meanwhile": count_runs(project, db) - runs_before}
+    # the killed workers were replaced: a live one runs now
+    out["worker_sigkill"]["worker_alive_after"] = server.worker_pid() is not None
+    return out
+
+
+def fresh_pg_database(admin_url: str) -> str:
+    import psycopg
+
+    from activelab.service.db import normalize_url  # noqa: F401 - same URL rules
+
+    name = f"al_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_pg_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+SUITE = [  # (backend, annotators): the issue's targets
+    ("sqlite", 50), ("postgresql", 50), ("postgresql", 200),
+]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--annotators", type=int, default=20)
-    ap.add_argument("--seconds", type=float, default=20.0, help="at most 300")
+    ap.add_argument("--annotators", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60.0, help="at most 600")
+    ap.add_argument("--think", type=float, default=2.0, help="mean seconds an annotator looks at an item")
     ap.add_argument("--items", type=int, default=5000)
-    ap.add_argument("--retrain-every", type=int, default=50)
+    ap.add_argument("--retrain-every", type=int, default=20)
     ap.add_argument("--queue-size", type=int, default=100)
-    ap.add_argument("--db", default=None, help="postgresql://… (an empty database); default SQLite")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--db", default=None, help="postgresql://… ; default SQLite in the project")
+    ap.add_argument("--fresh-pg", action="store_true", help="--db is an admin URL: create and drop a database")
+    ap.add_argument("--restarts", type=int, default=0, help="time this many server restarts")
+    ap.add_argument("--faults", action="store_true", help="SIGKILL the server, then the worker")
+    ap.add_argument("--suite", action="store_true",
+                    help="the README's table (needs --db ADMIN_URL for PostgreSQL); writes " + str(RESULTS))
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args()
+    if args.suite:
+        results = []
+        for backend, n in SUITE:
+            if backend == "postgresql" and not args.db:
+                print("skipping PostgreSQL: no --db", file=sys.stderr)
+                continue
+            sub = argparse.Namespace(**{**vars(args), "annotators": n,
+                                        "db": args.db if backend == "postgresql" else None,
+                                        "fresh_pg": backend == "postgresql",
+                                        "restarts": args.restarts or 5, "faults": True})
+            results.append(run(sub))
+            print(json.dumps(results[-1]), flush=True)
+        RESULTS.write_text(json.dumps({"machine": machine(), "runs": results}, indent=2) + "\n")
+        return
     result = run(args)
-    for key, value in result.items():
-        print(f"{key:>14}: {value}")
+    print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def machine() -> dict:
+    import platform
+
+    return {"cpus": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ It opens the project and its database (URL from ``$ACTIVELAB_DB``, so no passwor
 process list), takes the project's single-worker lock, and then checks every ``--poll`` seconds,
 or at once on SIGUSR1 (sent by the server after a label), whether a retrain is due.
 
-It never outlives the server: on Linux the kernel sends it SIGTERM when its parent dies (even of
+It runs at a lower CPU priority than the server (`NICENESS`), so on a busy machine a fit waits
+for the requests rather than the other way round. It never outlives the server: on Linux the kernel sends it SIGTERM when its parent dies (even of
 SIGKILL), elsewhere it notices within one poll that its parent is gone. SIGTERM ends it at once,
 mid-fit included: the new queue is written in one transaction, so the database keeps the old queue.
 """
@@ -32,6 +33,7 @@ DB_ENV = "ACTIVELAB_DB"
 PARENT_ENV = "ACTIVELAB_WORKER_PARENT"  # the pid the worker must not outlive
 _PG_WORKER_LOCK = 0x61637477  # advisory lock held by the one worker of a database ("actw")
 _PR_SET_PDEATHSIG = 1
+NICENESS = 10  # the worker yields the CPU to the web server: requests first, fits after
 
 
 def die_with_parent() -> None:
@@ -130,10 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     die_with_parent()
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     parent = int(os.environ[PARENT_ENV]) if os.environ.get(PARENT_ENV, "").isdigit() else None
     if parent is not None and not parent_alive(parent):
         return 0  # the server died before we got going
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    # SIGTERM keeps its default action: the kernel ends us at once, even inside a fit's C code.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Ctrl-C in a terminal reaches the whole process group: the server stops us (SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     return serve_worker(args.project, os.environ.get(DB_ENV) or None, args.poll, parent)
