@@ -71,7 +71,9 @@ def test_label_in_the_browser(project_dir, db_url, backend, browser_page, tmp_pa
     expect_item_change = _waiter(page)
     try:
         with ThreadServer(app) as server:
-            page.goto(f"{server.url}/login#token={token}")
+            page.goto(f"{server.url}/login")
+            page.fill("#token", token)
+            page.click("#sign-in")
             page.wait_for_url(f"{server.url}/")
             first = expect_item_change(None)
             assert page.inner_text("#annotator") == "alice"

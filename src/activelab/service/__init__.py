@@ -9,13 +9,14 @@ Modules, one job each:
 - `project` — the project folder (settings, item manifest, features)
 - `importers`, `features` — data (images, CSV/Parquet, JSONL) → items and a feature matrix
 - `tables`, `db`, `migrations/` — SQLAlchemy tables, SQLite/PostgreSQL engines, Alembic
-- `auth` — hashed tokens; `leases` — who works on what (and the lease check a write passes)
+- `auth` — hashed, expiring tokens; `sessions`, `invitations`, `ratelimit` — browser sign-in
+- `leases` — who works on what (and the lease check a write passes)
 - `labellog` — writes to the append-only label log; `queries` — the state derived from it
 - `modeling`, `worker` — retrain and re-rank in a background thread
 - `progress`, `export` — read-only views
 - `app` — the web app: `routes/` (the JSON API, one router per resource), `deps` (the service
   state and the caller, as dependencies), `presenter` (response bodies), `pages`, `middleware`
-- `commands` — `init`, `serve`, `export`, `token` for the `activelab` command line
+- `commands` — `init`, `serve`, `export`, `token`, `invite` for the `activelab` command line
 
 Needs the ``serve`` extra: ``pip install "activelab[serve]"``.
 """

@@ -4,8 +4,14 @@
                    [--model logreg] [--features auto] [--db URL]
     activelab serve PROJECT [--host 127.0.0.1] [--port 8000] [--db URL]
     activelab export PROJECT [--format csv|jsonl] [--out FILE] [--history] [--db URL]
-    activelab token add PROJECT NAME [--admin] [--db URL]     (prints the token as its last line)
+    activelab token add PROJECT NAME [--admin] [--expires 30d] [--db URL]
+                                                  (prints the token as its last line)
     activelab token list PROJECT / activelab token revoke PROJECT NAME
+    activelab invite add PROJECT NAME [--admin] [--expires 7d]   (a one-time sign-in code)
+    activelab invite list PROJECT
+
+`--expires` takes Nd, Nh, Nm (days, hours, minutes from now) or an ISO date (00:00 UTC) or
+date-time (UTC unless it has an offset).
 
 `--db` defaults to $ACTIVELAB_DB, then to SQLite in the project folder. Commands raise
 `ActiveLabError`s; the `activelab` entry point (and `main` here) prints them as one line
@@ -143,44 +149,62 @@ def export(
         typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
 
 
+EXPIRES_HELP = "Nd, Nh or Nm (days, hours, minutes from now), or an ISO date or date-time (UTC)."
+
+
+def _when(moment) -> str:
+    return "never" if moment is None else moment.isoformat(timespec="seconds") + "Z"
+
+
 def token_add(
     project: Path = typer.Argument(..., help="Project folder."),
     name: str = typer.Argument(..., help="Annotator name (unique)."),
     admin: bool = typer.Option(False, "--admin", help="May export and change settings."),
+    expires: Optional[str] = typer.Option(None, "--expires", help="The token stops working then: " + EXPIRES_HELP),
     db: Optional[str] = _db_option(),
 ) -> None:
     """Create an annotator token. It is shown once (the last line); only its hash is stored."""
-    from .auth import add_annotator
+    from .auth import add_annotator, parse_expiry
 
+    expires_at = None if expires is None else parse_expiry(expires)
     store = _store(project, db)
     try:
-        token = add_annotator(store, name, admin=admin)
+        token = add_annotator(store, name, admin=admin, expires_at=expires_at)
     finally:
         store.dispose()
     role = "admin" if admin else "annotator"
-    typer.echo(f"created {role} {name!r}; keep this token secret, it is not stored and cannot be shown again:")
+    until = "" if expires_at is None else f" until {_when(expires_at)}"
+    typer.echo(f"created {role} {name!r}{until}; keep this token secret, it is not stored and "
+               "cannot be shown again:")
     typer.echo(token)
 
 
 def token_list(project: Path = typer.Argument(..., help="Project folder."),
                db: Optional[str] = _db_option()) -> None:
-    """List annotators (names and roles, never tokens)."""
+    """List annotators: name, role (or revoked, expired), created, expires — never tokens."""
     from .auth import list_annotators
+    from .db import utcnow
 
     store = _store(project, db)
     try:
         rows = list_annotators(store)
     finally:
         store.dispose()
+    now = utcnow()
     for row in rows:
-        state = "revoked" if row.revoked_at else ("admin" if row.is_admin else "annotator")
-        typer.echo(f"{row.name}\t{state}\t{row.created_at.isoformat(timespec='seconds')}Z")
+        if row.revoked_at:
+            state = "revoked"
+        elif row.expires_at is not None and row.expires_at <= now:
+            state = "expired"
+        else:
+            state = "admin" if row.is_admin else "annotator"
+        typer.echo(f"{row.name}\t{state}\t{_when(row.created_at)}\texpires {_when(row.expires_at)}")
 
 
 def token_revoke(project: Path = typer.Argument(..., help="Project folder."),
                  name: str = typer.Argument(..., help="Annotator name."),
                  db: Optional[str] = _db_option()) -> None:
-    """Revoke an annotator's token (their labels stay)."""
+    """Revoke an annotator's token and end their browser sessions (their labels stay)."""
     from .auth import revoke_annotator
 
     store = _store(project, db)
@@ -189,6 +213,55 @@ def token_revoke(project: Path = typer.Argument(..., help="Project folder."),
     finally:
         store.dispose()
     typer.echo(f"revoked {name!r}")
+
+
+def invite_add(
+    project: Path = typer.Argument(..., help="Project folder."),
+    name: str = typer.Argument(..., help="Annotator name: a new one is created; an existing one keeps their role."),
+    admin: bool = typer.Option(False, "--admin", help="A new annotator is an admin (may export and change settings)."),
+    expires: str = typer.Option("7d", "--expires", help="The code is refused after: " + EXPIRES_HELP),
+    db: Optional[str] = _db_option(),
+) -> None:
+    """A one-time sign-in code for NAME (the last line): pasted at /login, it opens one browser
+    session. Only its hash is stored."""
+    from .auth import parse_expiry
+    from .invitations import invite
+
+    expires_at = parse_expiry(expires)
+    store = _store(project, db)
+    try:
+        inv = invite(store, name, admin=admin, expires_at=expires_at)
+    finally:
+        store.dispose()
+    role = "admin" if inv.is_admin else "annotator"
+    who = f"new {role}" if inv.new_annotator else f"existing {role}"
+    typer.echo(f"invited {who} {inv.name!r}: the code below signs in once, until "
+               f"{_when(inv.expires_at)}. They open /login on the server (e.g. "
+               "http://127.0.0.1:8000/login) and paste it; it is not stored and cannot be shown "
+               "again:")
+    typer.echo(inv.code)
+
+
+def invite_list(project: Path = typer.Argument(..., help="Project folder."),
+                db: Optional[str] = _db_option()) -> None:
+    """List invitations: name, role, pending/used/expired, created, expires — never codes."""
+    from .db import utcnow
+    from .invitations import list_invitations
+
+    store = _store(project, db)
+    try:
+        rows = list_invitations(store)
+    finally:
+        store.dispose()
+    now = utcnow()
+    for row in rows:
+        role = "admin" if row.is_admin else "annotator"
+        if row.used_at is not None:
+            state = f"used {_when(row.used_at)}"
+        else:
+            state = "expired" if row.expires_at <= now else "pending"
+        typer.echo(f"{row.name}\t{role}\t{state}\t{_when(row.created_at)}\t"
+                   f"expires {_when(row.expires_at)}")
 
 
 def _store(project: Path, db: str | None):
@@ -208,7 +281,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def add_commands(app: typer.Typer) -> None:
-    """Register init, serve, export and the token sub-app on `app`."""
+    """Register init, serve, export and the token and invite sub-apps on `app`."""
     app.command("init")(_needs_extra(init))
     app.command("serve")(_needs_extra(serve))
     app.command("export")(_needs_extra(export))
@@ -217,6 +290,10 @@ def add_commands(app: typer.Typer) -> None:
     token_app.command("list")(_needs_extra(token_list))
     token_app.command("revoke")(_needs_extra(token_revoke))
     app.add_typer(token_app, name="token")
+    invite_app = typer.Typer(help="One-time sign-in codes: add, list.", no_args_is_help=True)
+    invite_app.command("add")(_needs_extra(invite_add))
+    invite_app.command("list")(_needs_extra(invite_list))
+    app.add_typer(invite_app, name="invite")
 
 
 def make_app() -> typer.Typer:

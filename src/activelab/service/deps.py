@@ -1,6 +1,6 @@
 """What the routes depend on, as `Annotated` aliases: the service state (`ServiceDep`), the
-caller from their token (`CurrentPrincipal`, 401 without a valid one) and an admin caller
-(`AdminPrincipal`, 403 for anyone else).
+caller from their token or browser session (`CurrentPrincipal`, 401 without a valid one) and an
+admin caller (`AdminPrincipal`, 403 for anyone else).
 
     @router.get("/me")
     def get_me(svc: ServiceDep, who: CurrentPrincipal) -> MeOut: ...
@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .auth import Principal, authenticate
+from .auth import Principal, lookup_token
 from .presenter import Presenter
+from .sessions import SESSION_COOKIE, session_principal
 
-COOKIE = "activelab_token"
 _bearer = HTTPBearer(auto_error=False, description="A token from `activelab token add`.")
 
 
@@ -41,23 +41,31 @@ def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller, from the Bearer header (or the login cookie); 401 otherwise."""
+    """The caller, from the Bearer header or the session cookie of /login; 401 otherwise."""
+    store = service(request).runtime.store
     if credentials is not None:
-        token = credentials.credentials
-    elif "authorization" in request.headers:
+        who = lookup_token(store, credentials.credentials)
+        if who is None:
+            raise HTTPException(401, "invalid or revoked token; ask an admin for a new one "
+                                     "(`activelab token add PROJECT NAME`).",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if who.expired():
+            raise HTTPException(401, "token expired; ask an admin for a new one "
+                                     "(`activelab token add PROJECT NAME`).",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return who
+    if "authorization" in request.headers:
         raise HTTPException(401, "malformed Authorization header: send 'Authorization: Bearer TOKEN'.",
                             headers={"WWW-Authenticate": "Bearer"})
-    else:
-        token = request.cookies.get(COOKIE)
-    if not token:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         raise HTTPException(
             401, "missing token: send 'Authorization: Bearer TOKEN' (create a token with "
                  "`activelab token add PROJECT NAME`).",
             headers={"WWW-Authenticate": "Bearer"})
-    who = authenticate(service(request).runtime.store, token)
+    who = session_principal(store, session_id)
     if who is None:
-        raise HTTPException(401, "invalid or revoked token; ask an admin for a new one "
-                                 "(`activelab token add PROJECT NAME`).",
+        raise HTTPException(401, "session expired or signed out; sign in again at /login.",
                             headers={"WWW-Authenticate": "Bearer"})
     return who
 

@@ -1,16 +1,31 @@
 """The browser pages: static HTML, JavaScript and CSS shipped in `static/`, served by the app
-(no build step, no CDN). Pages need the login cookie; without it they redirect to /login."""
+(no build step, no CDN), and sign-in.
+
+Pages need a session (or a Bearer header); without one they redirect to /login. ``POST /login``
+takes ``{"token": ...}`` or a one-time ``{"code": ...}`` and sets the ``activelab_session``
+cookie to a random session id (`sessions.py`; never the token): ``HttpOnly; SameSite=Strict;
+Path=/``, ``Max-Age`` the session's lifetime, and ``Secure`` when the request came over HTTPS.
+HTTPS is read from ``request.url.scheme`` only; behind a TLS proxy that is "https" because
+uvicorn applies ``X-Forwarded-Proto`` from the addresses it trusts ($FORWARDED_ALLOW_IPS,
+127.0.0.1 and ::1 by default) — the app itself never reads that header, so a remote client
+cannot fake it. Failed sign-ins are limited per client (`ratelimit.py`: 429 with Retry-After,
+decided before any database query). ``POST /logout`` ends the session on the server.
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-from .auth import authenticate
-from .deps import COOKIE, service
+from .auth import authenticate, lookup_token
+from .deps import service
+from .invitations import InvitationRefused, redeem
+from .ratelimit import FailureLimiter
 from .schemas import LoginIn
+from .sessions import SESSION_COOKIE, end_session, open_session, session_principal
 
 STATIC = Path(__file__).with_name("static")
 # The only files served: a fixed map, so no request path ever reaches the file system.
@@ -22,14 +37,18 @@ ASSETS = {
     "style.css": "text/css",
 }
 PUBLIC_ASSETS = {"login.js", "style.css"}
-COOKIE_MAX_AGE = 30 * 24 * 3600
+LEGACY_COOKIE = "activelab_token"  # held the raw token before sessions; erased on sign-in
+_limiter_lock = threading.Lock()
 
 router = APIRouter(include_in_schema=False)
 
 
 def _signed_in(request: Request) -> bool:
-    token = request.cookies.get(COOKIE)
-    return bool(token) and authenticate(service(request).runtime.store, token) is not None
+    store = service(request).runtime.store
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return authenticate(store, token.strip()) is not None
+    return session_principal(store, request.cookies.get(SESSION_COOKIE)) is not None
 
 
 def _page(name: str, request: Request):
@@ -51,22 +70,55 @@ def progress_page(request: Request):
 
 @router.get("/login")
 def login_page():
-    return FileResponse(STATIC / "login.html", media_type="text/html; charset=utf-8")
+    return FileResponse(STATIC / "login.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+def login_limiter(request: Request) -> FailureLimiter:
+    """The app's limiter of failed sign-ins (one per app, made on first use)."""
+    state = request.app.state
+    with _limiter_lock:
+        if getattr(state, "login_limiter", None) is None:
+            state.login_limiter = FailureLimiter()
+        return state.login_limiter
 
 
 @router.post("/login", status_code=204)
 def login(body: LoginIn, request: Request, response: Response):
-    if authenticate(service(request).runtime.store, body.token) is None:
-        raise HTTPException(401, "invalid or revoked token.")
-    response.set_cookie(COOKIE, body.token, max_age=COOKIE_MAX_AGE, httponly=True,
-                        samesite="strict", path="/")
+    client = request.client.host if request.client else "unknown"
+    limiter = login_limiter(request)
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise HTTPException(429, f"too many failed sign-ins from {client}; try again in {wait} s.",
+                            headers={"Retry-After": str(wait)})
+    store = service(request).runtime.store
+    if body.code is not None:
+        try:
+            _, session = redeem(store, body.code)
+        except InvitationRefused as exc:
+            limiter.failed(client)
+            raise HTTPException(401, str(exc)) from None
+    else:
+        who = lookup_token(store, body.token)
+        if who is None or who.expired():
+            limiter.failed(client)
+            raise HTTPException(401, "token expired; ask an admin for a new one." if who
+                                else "invalid or revoked token.")
+        session = open_session(store, who)
+    end_session(store, request.cookies.get(SESSION_COOKIE))  # a previous one in this browser
+    response.set_cookie(SESSION_COOKIE, session.id, max_age=session.max_age, httponly=True,
+                        samesite="strict", path="/", secure=request.url.scheme == "https")
+    if LEGACY_COOKIE in request.cookies:
+        response.delete_cookie(LEGACY_COOKIE, path="/")
     response.status_code = 204
     return response
 
 
 @router.post("/logout", status_code=204)
-def logout(response: Response):
-    response.delete_cookie(COOKIE, path="/")
+def logout(request: Request, response: Response):
+    end_session(service(request).runtime.store, request.cookies.get(SESSION_COOKIE))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https")
     response.status_code = 204
     return response
 

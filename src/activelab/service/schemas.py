@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -130,4 +130,13 @@ class MeOut(BaseModel):
 
 
 class LoginIn(_In):
-    token: Annotated[Name, Field(min_length=1, max_length=200)]
+    """A bearer token or a one-time invitation code, exactly one."""
+
+    token: Annotated[Name, Field(min_length=1, max_length=200)] | None = None
+    code: Annotated[Name, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.token is None) == (self.code is None):
+            raise ValueError("send exactly one of token and code")
+        return self

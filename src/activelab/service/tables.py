@@ -2,7 +2,9 @@
 checks that the two agree.
 
     items       one row per pool item: `idx` is the pool position, `item_id` the stable id
-    annotators  people and their hashed tokens
+    annotators  people, their hashed tokens and when the tokens expire
+    sessions    browser sign-ins: the hash of a random session id, whose, until when, revoked
+    invitations one-time sign-in codes (hashed) for an annotator, until when, used when
     events      the append-only label log: label, relabel, skip, undo — who, what, when
     leases      which annotator holds which item until when (one row per leased item)
     queue       the current ranking of unlabeled items by the strategy's score
@@ -58,6 +60,30 @@ class Annotator(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginSession(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_annotator", "annotator_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Event(Base):
