@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from .. import __version__
 from . import pages
+from .contract import install as install_contract
 from .deps import Service
-from .errors import ServiceError
 from .middleware import LimitsMiddleware
 from .routes import router as api_router
 from .runtime import Runtime
@@ -53,21 +51,5 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
     app.include_router(pages.router)
     app.add_middleware(LimitsMiddleware)
 
-    @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, exc: ServiceError):
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError):
-        errors = exc.errors()
-        parts = []
-        for e in errors[:5]:
-            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-            parts.append(f"{where}: {e.get('msg', 'invalid')}")
-        return JSONResponse(
-            {"detail": "invalid request — " + "; ".join(parts),
-             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
-            status_code=422,
-        )
-
+    install_contract(app, runtime.labels)
     return app

@@ -1,13 +1,16 @@
 """Errors the service answers with, each mapped to one HTTP status.
 
 ActiveLabError
-└── ServiceError                      400
+└── ServiceError                      400  (none is raised as such)
     ├── NotFoundError (LookupError)   404  unknown item
     ├── ForbiddenError                403  e.g. relabeling someone else's item
     ├── ConflictError                 409  no or expired lease, reused request id, nothing to undo
-    └── LabelError (ValueError)       422  a label outside the project's label set
+    └── LabelError (ValueError)       422  a label outside the project's label set, an unknown
+                                           strategy or model
 
-Authentication failures (401) and admin-only endpoints (403) are answered by the app itself.
+Authentication failures (401) and admin-only endpoints (403) are answered by `deps`; malformed
+requests (422), wrong methods (405) and bodies over the cap (413) by `contract` and
+`middleware`. Each route's decorator lists the statuses it can answer (`contract.errors`).
 `ProjectError` (project.py) covers project folders and databases, for the command line.
 """
 
@@ -40,4 +43,11 @@ class ConflictError(ServiceError):
 
 
 class LabelError(ServiceError, InvalidInputError):
+    """A well-formed request with a value the project refuses; `loc` names the field, as in a
+    422 body's ``errors`` (e.g. ``("body", "label")``)."""
+
     status = 422
+
+    def __init__(self, message: str, loc: tuple = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = tuple(loc)

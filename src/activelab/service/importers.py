@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._jsonl import json_lines
-from .project import ProjectError
+from .project import CONTROL_CHARACTERS, ProjectError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -23,7 +22,6 @@ TEXT_SUFFIXES = (".jsonl", ".ndjson")
 ID_COLUMNS = ("id", "item_id")
 MAX_ID_LENGTH = 512
 MAX_FIELD_CHARS = 2000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # as the API refuses (schemas.py)
 
 
 @dataclass
@@ -85,6 +83,7 @@ def read_images(root: Path) -> Source:
             items.append({"item_id": rel, "kind": "image", "path": rel})
     if not items:
         raise ProjectError(f"{root} holds no images ({', '.join(IMAGE_SUFFIXES)}).")
+    _check_ids([it["item_id"] for it in items], f"the image paths under {root}")
     items.sort(key=lambda it: it["item_id"])
     return Source("images", root, items)
 
@@ -200,7 +199,7 @@ def _check_ids(ids: list[str], where: str) -> None:
             raise ProjectError(f"{where} repeats the id {iid!r}; item ids must be unique.")
         if not iid or len(iid) > MAX_ID_LENGTH:
             raise ProjectError(f"{where} holds an empty id or one longer than {MAX_ID_LENGTH} chars.")
-        if _CONTROL.search(iid):
+        if CONTROL_CHARACTERS.search(iid):
             raise ProjectError(f"{where} holds the id {iid!r} with a control character; "
                                "item ids must be printable text.")
         seen.add(iid)

@@ -46,7 +46,8 @@ def record_label(
     """Label (or relabel) an item; idempotent in `request_id`."""
     if label not in label_set:
         raise LabelError(
-            f"label {label[:100]!r} is not in this project's label set {list(label_set)}."
+            f"label {label[:100]!r} is not in this project's label set {list(label_set)}.",
+            loc=("body", "label"),
         )
 
     def write(s: Session, now: datetime) -> Event:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -29,6 +30,8 @@ ITEMS_FILE = "items.jsonl"
 DEFAULT_DB_FILE = "activelab.db"
 TASKS = ("classification",)
 MAX_LABELS = 50
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+"""What no id or label may hold (the API refuses them too, `schemas.Name`)."""
 
 
 class ProjectError(InvalidInputError):
@@ -76,6 +79,10 @@ def parse_labels(text: str) -> list[str]:
     dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dupes:
         raise ProjectError(f"--labels repeats {dupes}; each label must appear once.")
+    odd = [lab for lab in labels if CONTROL_CHARACTERS.search(lab)]
+    if odd:
+        raise ProjectError(f"--labels holds {odd[0]!r} with a control character; labels must be "
+                           "printable text.")
     too_long = [lab for lab in labels if len(lab) > 100]
     if too_long:
         raise ProjectError(f"labels must be at most 100 characters; {too_long[0][:30]!r}… is longer.")

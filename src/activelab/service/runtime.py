@@ -4,7 +4,11 @@ what a running server keeps in memory (features, item contents, the store)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -12,7 +16,16 @@ from sqlalchemy import insert, select
 from .db import Store
 from .features import compute_features, text_field_of
 from .importers import merge_items, read_source
-from .project import TASKS, Project, ProjectConfig, ProjectError, parse_labels
+from .project import (
+    CONFIG_FILE,
+    DEFAULT_DB_FILE,
+    ITEMS_FILE,
+    TASKS,
+    Project,
+    ProjectConfig,
+    ProjectError,
+    parse_labels,
+)
 from .settings import from_config, read_settings, validate
 from .tables import Item
 
@@ -30,7 +43,11 @@ class InitReport:
 def init_project(path, *, data, labels: str, task: str = "classification",
                  strategy: str | None = None, model: str | None = None,
                  features: str | None = None, db_url: str | None = None) -> InitReport:
-    """Create a project (or re-import its data: idempotent, new items are appended)."""
+    """Create a project (or re-import its data: idempotent, new items are appended).
+
+    All or nothing: the data, labels and settings are checked before anything is written, and
+    a failure after that (a database that refuses) leaves no project folder behind, or an
+    existing project as it was."""
     if task not in TASKS:
         raise ProjectError(f"--task {task!r} is not supported; supported: {', '.join(TASKS)}.")
     label_list = parse_labels(labels)
@@ -43,79 +60,125 @@ def init_project(path, *, data, labels: str, task: str = "classification",
             "cannot change (its labels would lose their meaning). Create a new project instead."
         )
     spec = features or (existing.config.features if existing else "auto")
+    # Everything that can refuse the data runs before anything is written.
     source = read_source(data, text_field=text_field_of(spec))
     old_items = existing.read_items() if existing else []
     items, n_new = merge_items(old_items, source.items)
     X = compute_features(source, spec, items)
-    if existing is None:
-        root.mkdir(parents=True, exist_ok=True)
-        config = ProjectConfig(name=root.name, data=str(Path(data).expanduser().resolve()),
-                               data_kind=source.kind, labels=label_list, task=task,
-                               features=spec, **changes)
-        project = Project(root, config)
-    else:
-        project = existing
-        project.config.data = str(Path(data).expanduser().resolve())
-        project.config.data_kind = source.kind
-        project.config.features = spec
-        for key, value in changes.items():
-            setattr(project.config, key, value)
-    project.save_features(X)
-    project.write_items(items)
-    project.save_config()
-    store = open_store(project, db_url, items=items)
-    try:
-        if existing is not None and changes:
-            from .settings import write_settings
-
-            write_settings(store, changes)
-    finally:
-        store.dispose()
+    with _all_or_nothing(root):
+        if existing is None:
+            root.mkdir(parents=True, exist_ok=True)
+            config = ProjectConfig(name=root.name, data=str(Path(data).expanduser().resolve()),
+                                   data_kind=source.kind, labels=label_list, task=task,
+                                   features=spec, **changes)
+            project = Project(root, config)
+        else:
+            project = Project(root, ProjectConfig.from_dict(asdict(existing.config)))
+            project.config.data = str(Path(data).expanduser().resolve())
+            project.config.data_kind = source.kind
+            project.config.features = spec
+            for key, value in changes.items():
+                setattr(project.config, key, value)
+        project.save_features(X)
+        project.write_items(items)
+        project.save_config()
+        open_store(project, db_url, items=items, settings=changes).dispose()
     return InitReport(project, len(items), n_new, existing is None)
 
 
-def open_store(project: Project, db_url: str | None = None, items: list[dict] | None = None) -> Store:
-    """The project's database, migrated, owned by this project, holding all its items."""
+# What `init_project` writes in a project folder (write_atomic's and save_features' temporary
+# files included), and the SQLite database it may create there.
+_PROJECT_FILES = (CONFIG_FILE, ITEMS_FILE, "features.npy", "features.npz")
+_SCRATCH_FILES = tuple(f".{name}.tmp" for name in (CONFIG_FILE, ITEMS_FILE)) + (".features.tmp",)
+_DB_FILES = tuple(DEFAULT_DB_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal"))
+
+
+@contextmanager
+def _all_or_nothing(root: Path):
+    """On any failure inside, leave the project folder as it was: remove it when it did not
+    exist (and the parents made for it); otherwise put back the project files it held (kept as
+    hard links, or copies) and remove the files added (a new SQLite database included). A
+    database is changed in one transaction at the end, so it needs no undoing."""
+    if root.exists() and not root.is_dir():
+        raise ProjectError(f"{root} is a file; a project is a folder.")
+    top = root
+    while not top.exists() and top.parent != top and not top.parent.exists():
+        top = top.parent
+    created = not root.exists()
+    kept: Path | None = None
+    before: set[str] = set()
+    if not created:
+        before = {name for name in _PROJECT_FILES + _DB_FILES if (root / name).exists()}
+        kept = Path(tempfile.mkdtemp(prefix=".init-undo-", dir=root))
+        for name in before & set(_PROJECT_FILES):
+            try:
+                os.link(root / name, kept / name)
+            except OSError:
+                shutil.copy2(root / name, kept / name)
+    try:
+        yield
+    except BaseException:
+        if created:
+            shutil.rmtree(top, ignore_errors=True)
+        else:
+            for name in _PROJECT_FILES + _DB_FILES + _SCRATCH_FILES:
+                if (kept / name).exists():
+                    os.replace(kept / name, root / name)
+                elif name not in before:
+                    (root / name).unlink(missing_ok=True)
+        raise
+    finally:
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)
+
+
+def open_store(project: Project, db_url: str | None = None, items: list[dict] | None = None,
+               settings: dict | None = None) -> Store:
+    """The project's database, migrated, owned by this project, holding all its items (and
+    `settings` written over the stored ones): after the migrations, one transaction, so a
+    refusal half-way leaves the database as it was."""
+    items = items if items is not None else project.read_items()
     store = Store(db_url or project.default_db_url)
     try:
         store.upgrade()
-        _claim_ownership(store, project)
-        sync_items(store, items if items is not None else project.read_items())
+        with store.write() as s:
+            _claim_ownership(store, s, project)
+            _sync_items(s, items)
+            if settings:
+                store.put_settings(s, settings)
     except Exception:
         store.dispose()
         raise
     return store
 
 
-def sync_items(store: Store, items: list[dict]) -> int:
+def _sync_items(s, items: list[dict]) -> int:
     """Insert the manifest's items the database lacks; returns how many. Refuses a database
     whose items disagree with the manifest (another project's data)."""
-    with store.write() as s:
-        have = dict(s.execute(select(Item.idx, Item.item_id)).all())
-        for idx, item_id in have.items():
-            if idx >= len(items) or items[idx]["item_id"] != item_id:
-                raise ProjectError(
-                    f"the database holds item {item_id!r} at position {idx}, which this project "
-                    "does not; use one database per project."
-                )
-        new = [{"idx": it["idx"], "item_id": it["item_id"], "kind": it["kind"]}
-               for it in items if it["idx"] not in have]
-        for start in range(0, len(new), 5000):
-            s.execute(insert(Item), new[start:start + 5000])
+    have = dict(s.execute(select(Item.idx, Item.item_id)).all())
+    for idx, item_id in have.items():
+        if idx >= len(items) or items[idx]["item_id"] != item_id:
+            raise ProjectError(
+                f"the database holds item {item_id!r} at position {idx}, which this project "
+                "does not; use one database per project."
+            )
+    new = [{"idx": it["idx"], "item_id": it["item_id"], "kind": it["kind"]}
+           for it in items if it["idx"] not in have]
+    for start in range(0, len(new), 5000):
+        s.execute(insert(Item), new[start:start + 5000])
     return len(new)
 
 
-def _claim_ownership(store: Store, project: Project) -> None:
-    with store.write() as s:
-        stored = store.get_settings(s)
-        owner = stored.get(OWNER_KEY)
-        if owner is not None and owner != project.config.name:
-            raise ProjectError(
-                f"this database belongs to project {owner!r}, not {project.config.name!r}; use "
-                "one database per project."
-            )
-        defaults = {OWNER_KEY: project.config.name, **from_config(project.config).as_dict()}
-        store.put_settings(s, {k: v for k, v in defaults.items() if k not in stored})
+def _claim_ownership(store: Store, s, project: Project) -> None:
+    stored = store.get_settings(s)
+    owner = stored.get(OWNER_KEY)
+    if owner is not None and owner != project.config.name:
+        raise ProjectError(
+            f"this database belongs to project {owner!r}, not {project.config.name!r}; use "
+            "one database per project."
+        )
+    defaults = {OWNER_KEY: project.config.name, **from_config(project.config).as_dict()}
+    store.put_settings(s, {k: v for k, v in defaults.items() if k not in stored})
 
 
 class Runtime:

@@ -3,6 +3,12 @@
 Request bodies are strict: JSON numbers for integers, JSON strings for strings (``true`` or
 ``"7"`` for an integer is a 422, not a silent 1 or 7), and no string holds a control
 character or a lone surrogate (PostgreSQL cannot store NUL; the others corrupt exports).
+
+Refusals have two bodies: `ErrorOut` (``{"detail"}``: 401, 403, 404, 405, 409, 413) and
+`ValidationErrorOut` (``{"detail", "errors": [{"loc", "msg"}]}``: every 422). A project's label
+set is known only at run time: fields typed `Label` are marked (`ENUM_MARK`) and shown as an
+enum of it in the OpenAPI document (`contract.py`), as are the strategies and models a setting
+takes; validation stays the app's own (`LabelError`, 422 too).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from .settings import LIMITS
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
@@ -22,16 +30,50 @@ def _no_control(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_no_control)]
+TEXT_MARK = "x-activelab-text"
+"""Marks a `Name`: the OpenAPI document shows its rule as a `pattern` (unless the field has a
+stricter pattern, or an enum)."""
+TEXT_PATTERN = r"^[^\u0000-\u001f\u007f]*$"  # lone surrogates: no regex dialect spells them
+
+Name = Annotated[str, AfterValidator(_no_control), Field(json_schema_extra={TEXT_MARK: True})]
 """A one-line string of a request: ids, labels, names."""
 
 RequestId = Annotated[
-    Name,
+    str,  # the pattern refuses control characters too (and, unlike Name, shows in the schema)
     Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$",
           description="Client-generated id (e.g. a UUID); a retry with the same id is not "
                       "counted twice."),
 ]
 ItemId = Annotated[Name, Field(min_length=1, max_length=512, description="Stable item id.")]
+
+ENUM_MARK = "x-activelab-enum"
+"""Marks a field whose values are a set known at run time: "labels", "strategies", "models"."""
+Label = Annotated[str, Field(json_schema_extra={ENUM_MARK: "labels"})]
+"""One of the project's labels (an enum of them in the OpenAPI document)."""
+
+
+class ErrorOut(BaseModel):
+    """A refusal: what went wrong and how to fix it."""
+
+    detail: str
+
+
+class ErrorLocation(BaseModel):
+    loc: list[str | int] = Field(description='Where: e.g. ["body", "label"] or ["query", "item_id"].')
+    msg: str
+
+
+class ValidationErrorOut(BaseModel):
+    """A request that is not well-formed (422): one line for people, and each error."""
+
+    detail: str
+    errors: list[ErrorLocation]
+
+
+class MessageOut(BaseModel):
+    """An accepted request's news (e.g. 202: retraining started)."""
+
+    detail: str
 
 
 class _In(BaseModel):
@@ -40,7 +82,7 @@ class _In(BaseModel):
 
 class LabelIn(_In):
     item_id: ItemId
-    label: Annotated[Name, Field(min_length=1, max_length=100)]
+    label: Annotated[Name, Field(min_length=1, max_length=100, json_schema_extra={ENUM_MARK: "labels"})]
     request_id: RequestId
 
 
@@ -53,12 +95,19 @@ class UndoIn(_In):
     request_id: RequestId
 
 
+def _within(key: str):
+    """An integer setting inside its limits (`settings.LIMITS`), or None to leave it as is."""
+    lo, hi = LIMITS[key]
+    return Annotated[int, Field(ge=lo, le=hi, description=f"An integer from {lo} to {hi}, written "
+                                "as one: 7, not 7.0 (JSON Schema cannot tell them apart).")] | None
+
+
 class SettingsIn(_In):
-    lease_seconds: int | None = None
-    retrain_every: int | None = None
-    queue_size: int | None = None
-    strategy: Annotated[Name, Field(max_length=100)] | None = None
-    model: Annotated[Name, Field(max_length=100)] | None = None
+    lease_seconds: _within("lease_seconds") = None
+    retrain_every: _within("retrain_every") = None
+    queue_size: _within("queue_size") = None
+    strategy: Annotated[Name, Field(max_length=100, json_schema_extra={ENUM_MARK: "strategies"})] | None = None
+    model: Annotated[Name, Field(max_length=100, json_schema_extra={ENUM_MARK: "models"})] | None = None
 
 
 class SettingsOut(BaseModel):
@@ -82,7 +131,7 @@ class NextOut(BaseModel):
     rank: int | None = None
     why: str = ""
     lease_expires_at: str | None = None
-    labels: list[str]
+    labels: list[Label]
     annotator: str
     annotator_count: int
 
@@ -91,7 +140,7 @@ class EventOut(BaseModel):
     event_id: int
     kind: str
     item_id: str
-    label: str | None
+    label: Label | None
     duplicate: bool = Field(description="True when this request_id was already recorded.")
     annotator_count: int
 
@@ -106,7 +155,7 @@ class StatsOut(BaseModel):
     labeled: int
     unlabeled: int
     skipped: int
-    per_class: dict[str, int]
+    per_class: dict[Label, int]
     per_annotator: dict[str, int]
     active_leases: int
     queue_size: int
@@ -118,7 +167,7 @@ class ProgressOut(BaseModel):
     learning_curve: list[dict[str, Any]]
     queue_scores: list[dict[str, Any]]
     runs: list[dict[str, Any]]
-    per_class: dict[str, int]
+    per_class: dict[Label, int]
 
 
 class MeOut(BaseModel):
@@ -126,7 +175,7 @@ class MeOut(BaseModel):
     is_admin: bool
     annotator_count: int
     project: str
-    labels: list[str]
+    labels: list[Label]
 
 
 class LoginIn(_In):

@@ -10,14 +10,18 @@ need an admin token.
     me         GET /me
     content    GET /content          an image item's file
     openapi    GET /openapi.json     the schema (any token; not listed in itself)
+
+Each route's decorator lists the refusals it can answer (`contract.errors`); every route can
+answer 401 (no valid token) and 413 (a body over the cap), listed here once.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ..contract import errors
 from . import content, export, items, labels, me, openapi, progress, settings
 
 router = APIRouter(prefix="/api")
 for _resource in (items, labels, progress, export, settings, me, content, openapi):
-    router.include_router(_resource.router)
+    router.include_router(_resource.router, responses=errors(401, 413))

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
+from ..contract import errors
 from ..deps import CurrentPrincipal, ServiceDep
 from ..errors import NotFoundError
 
@@ -15,7 +16,11 @@ router = APIRouter()
 
 
 @router.get("/content", summary="The file of an image item", response_class=FileResponse,
-            responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}}},
+                       **errors((403, "The item's path leads outside the project's data folder."),
+                                (404, ("Unknown item, an item that is not an image, or its file "
+                                       "is missing.")),
+                                422)})
 def get_content(svc: ServiceDep, who: CurrentPrincipal,
                 item_id: str = Query(..., min_length=1, max_length=512)):
     item = svc.runtime.by_id.get(item_id)

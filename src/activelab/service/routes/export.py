@@ -6,16 +6,18 @@ from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from .. import export as exporting
+from ..contract import errors
 from ..deps import AdminPrincipal, ServiceDep
 
 router = APIRouter()
 
 
-@router.get("/export", summary="Export labels (admin)", response_class=PlainTextResponse,
-            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+@router.get("/export", summary="Export labels (admin)", response_class=Response,
+            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}},
+                       **errors(403, 422)})
 def get_export(
     svc: ServiceDep,
     who: AdminPrincipal,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ..contract import errors
 from ..deps import CurrentPrincipal, ServiceDep
 from ..labellog import record_label, record_skip, record_undo
 from ..leases import held_lease, lease_next
@@ -12,7 +13,15 @@ from ..schemas import EventOut, LabelIn, SkipIn, UndoIn, UndoOut
 router = APIRouter()
 
 
-@router.post("/labels", response_model=EventOut, summary="Label an item (idempotent in request_id)")
+@router.post("/labels", response_model=EventOut, summary="Label an item (idempotent in request_id)",
+             responses=errors(
+                 (403, ("The item is labeled by another annotator: only they or an admin can "
+                        "relabel it.")),
+                 404,
+                 (409, ("You hold no unexpired lease on the item, or the request_id was used "
+                        "for a different request.")),
+                 (422, "Malformed request, or a label outside the project's label set."),
+             ))
 def post_label(body: LabelIn, svc: ServiceDep, who: CurrentPrincipal) -> EventOut:
     out = record_label(svc.runtime.store, who, body.item_id, body.label, body.request_id,
                        svc.runtime.labels)
@@ -21,14 +30,24 @@ def post_label(body: LabelIn, svc: ServiceDep, who: CurrentPrincipal) -> EventOu
     return svc.present.event_out(who, out)
 
 
-@router.post("/skip", response_model=EventOut, summary="Skip a leased item")
+@router.post("/skip", response_model=EventOut, summary="Skip a leased item",
+             responses=errors(
+                 404,
+                 (409, ("The item is labeled already, you hold no unexpired lease on it, or "
+                        "the request_id was used for a different request.")),
+                 422,
+             ))
 def post_skip(body: SkipIn, svc: ServiceDep, who: CurrentPrincipal) -> EventOut:
     out = record_skip(svc.runtime.store, who, body.item_id, body.request_id)
     return svc.present.event_out(who, out)
 
 
 @router.post("/undo", response_model=UndoOut,
-             summary="Undo your most recent label or skip (kept in the log as an undo event)")
+             summary="Undo your most recent label or skip (kept in the log as an undo event)",
+             responses=errors(
+                 (409, "Nothing to undo, or the request_id was used for a different request."),
+                 422,
+             ))
 def post_undo(body: UndoIn, svc: ServiceDep, who: CurrentPrincipal) -> UndoOut:
     store = svc.runtime.store
     settings = svc.runtime.settings()
