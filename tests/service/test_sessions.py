@@ -202,6 +202,25 @@ def test_an_invitation_signs_in_once(api):
     assert r.status_code == 401 and "unknown" in r.json()["detail"]
 
 
+def test_an_invitation_used_twice_at_once_signs_in_once(api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = _store(api)
+    code = invite(store, "frank").code
+
+    def use(_):
+        try:
+            return invitations.redeem(store, code)[1].id
+        except invitations.InvitationRefused:
+            return None
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(use, range(8)))
+    assert sum(r is not None for r in results) == 1
+    with store.read() as s:
+        assert len(s.scalars(select(LoginSession.id)).all()) == 1
+
+
 def test_invitations_expire_keep_roles_and_follow_revocation(api):
     store = _store(api)
     old = invite(store, "dave", expires_at=utcnow() + timedelta(days=1))
@@ -419,3 +438,13 @@ def test_token_add_expires_and_list_shows_it(run, tmp_path):  # noqa: F811
         r = run("token", "add", proj, "cal", "--expires", bad)
         assert r.exit_code == 2 and r.stderr.startswith("error: --expires"), r.output
     assert "cal" not in run("token", "list", proj).stdout
+
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+
+    store = open_store(Project.open(proj))
+    try:
+        add_annotator(store, "old", expires_at=utcnow() - timedelta(days=1))
+    finally:
+        store.dispose()
+    assert "old\texpired\t" in run("token", "list", proj).stdout

@@ -7,8 +7,9 @@ a random session id in the ``activelab_session`` cookie; the server keeps only i
 
 A session lasts `SESSION_LIFETIME` (7 days), never past its annotator's token expiry, and ends
 when the annotator is revoked (`auth.revoke_annotator`). Lookups are remembered for
-`auth.CACHE_SECONDS` per process, but `end_session` forgets its session at once, so a logout
-takes effect immediately in the serving process.
+`auth.CACHE_SECONDS` per process: `end_session` forgets its session at once, so a logout takes
+effect immediately in the serving process; a revocation from another process (the `activelab
+token revoke` command) takes effect there within that time, as it does for tokens.
 """
 
 from __future__ import annotations
