@@ -139,9 +139,13 @@ class Server:
     def worker_pid(self) -> int | None:
         if self.proc is None:
             return None
-        pids = [p for p in children(self.proc.pid)
-                if b"worker_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
-        return pids[0] if pids else None
+        for pid in children(self.proc.pid):
+            try:
+                if b"worker_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+            except OSError:  # gone meanwhile
+                pass
+        return None
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -355,7 +359,11 @@ def faults(server: Server, project: Path, db, tokens, truth, args) -> dict:
     killed = []
 
     def kill_worker():
+        deadline = time.monotonic() + 10  # a replacement may still be starting
         pid = server.worker_pid()
+        while pid is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            pid = server.worker_pid()
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
