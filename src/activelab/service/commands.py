@@ -109,7 +109,8 @@ def serve(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"labeling {runtime.project.config.name!r} ({len(runtime.items)} items) at "
-               f"http://{shown}:{port}/ — sign in at http://{shown}:{port}/login with your token.")
+               f"http://{shown}:{port}/ — sign in at http://{shown}:{port}/login with a token or "
+               "an invitation code.")
     worker = WorkerProcess(runtime.store, runtime.project.root, db_url=db,
                            log_level="warning" if log_level in ("warning", "error", "critical")
                            else "info")
