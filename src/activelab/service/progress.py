@@ -1,5 +1,6 @@
 """Read-only views of the log: counts (`/api/stats`) and the progress page's series
-(labels over time, the learning curve, the queue's scores, recent retrains)."""
+(labels over time, the learning curve with the accuracy estimates, the queue's scores, recent
+retrains) and the newest retrain's insights (estimate, stopping verdicts, forecast)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from .db import Store, utcnow
+from .insights import loads
 from .queries import LABEL_KINDS, annotator_names, current_labels, labeled_condition, live
 from .tables import Event, Item, Lease, QueueEntry, Run
 
@@ -77,17 +79,35 @@ def progress(store: Store, labels: list[str]) -> dict:
         per_class = {lab: 0 for lab in labels}
         for ev in current_labels(s).values():
             per_class[ev.label] = per_class.get(ev.label, 0) + 1
+    ok = [(r, loads(r.insights) or {}) for r in runs if r.status == "ok"]
     return {
         "labels_over_time": labels_over_time(events),
         "learning_curve": [
             {"n_labels": r.n_labels, "cv_accuracy": r.cv_accuracy, "run": r.id,
-             "strategy": r.strategy, "at": iso(r.finished_at)}
-            for r in runs if r.status == "ok" and r.cv_accuracy is not None
+             "strategy": r.strategy, "at": iso(r.finished_at), **_estimate_point(doc)}
+            for r, doc in ok if r.cv_accuracy is not None or doc.get("estimate")
         ],
+        "insights": _latest_insights(ok),
         "queue_scores": [{"rank": r, "score": sc, "item_id": iid} for r, sc, iid in queue],
         "runs": [run_dict(r) for r in runs[-20:]][::-1],
         "per_class": per_class,
     }
+
+
+def _estimate_point(doc: dict) -> dict:
+    est = doc.get("estimate") or {}
+    return {"estimated_accuracy": est.get("accuracy"), "estimate_low": est.get("low"),
+            "estimate_high": est.get("high")}
+
+
+def _latest_insights(ok: list) -> dict | None:
+    """The newest retrain's insights (estimate, stopping verdicts, forecast), with its run."""
+    for run, doc in reversed(ok):
+        if doc:
+            return {"run": run.id, "n_labels": run.n_labels, "at": iso(run.finished_at),
+                    "estimate": doc.get("estimate"), "stopping": doc.get("stopping") or {},
+                    "forecast": doc.get("forecast"), "note": doc.get("note", "")}
+    return None
 
 
 def labels_over_time(events) -> list[dict]:

@@ -162,12 +162,66 @@ class StatsOut(BaseModel):
     last_run: dict[str, Any] | None
 
 
+class EstimateOut(BaseModel):
+    """The model's accuracy on the unlabeled pool, estimated from the labels alone
+    (`activelab.estimate.estimate_accuracy`), with its interval."""
+
+    accuracy: float | None
+    low: float | None
+    high: float | None
+    confidence: float = Field(description="Level of the interval (0.9).")
+    n_labels: int
+    method: str
+    reliable: bool
+    reason: str = Field("", description="Why the estimate should not be trusted yet, if so.")
+
+
+class StopVerdictOut(BaseModel):
+    stop: bool
+    reason: str
+    fired_at: int | None = Field(None, description="Labels at which the rule first said stop.")
+
+
+class ForecastTargetOut(BaseModel):
+    target: float
+    more_labels: int | None = Field(description="More labels to reach the target (None: not "
+                                                "expected to get there).")
+    low: int | None
+    high: int | None
+    reason: str
+
+
+class ForecastOut(BaseModel):
+    """The fitted learning curve of the estimates and how far the next targets are."""
+
+    method: str | None = None
+    plateau: float | None = None
+    plateau_low: float | None = None
+    plateau_high: float | None = None
+    targets: list[ForecastTargetOut]
+    reason: str = ""
+
+
+class InsightsOut(BaseModel):
+    """After the newest retrain: the accuracy estimate, each stopping rule's verdict (stabilizing
+    predictions, overall uncertainty, max-confidence, forecast gain) and the forecast."""
+
+    run: int
+    n_labels: int
+    at: str | None
+    estimate: EstimateOut | None
+    stopping: dict[str, StopVerdictOut]
+    forecast: ForecastOut | None
+    note: str = ""
+
+
 class ProgressOut(BaseModel):
     labels_over_time: list[dict[str, Any]]
     learning_curve: list[dict[str, Any]]
     queue_scores: list[dict[str, Any]]
     runs: list[dict[str, Any]]
     per_class: dict[Label, int]
+    insights: InsightsOut | None = Field(None, description="None before the first retrain.")
 
 
 class MeOut(BaseModel):

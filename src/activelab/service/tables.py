@@ -8,7 +8,8 @@ checks that the two agree.
     events      the append-only label log: label, relabel, skip, undo — who, what, when
     leases      which annotator holds which item until when (one row per leased item)
     queue       the current ranking of unlabeled items by the strategy's score
-    runs        every retrain: when, on how many labels, cross-validated accuracy, or the error
+    runs        every retrain: when, on how many labels, cross-validated accuracy, or the error;
+                its insights (accuracy estimate, stopping verdicts, forecast) as JSON
     settings    run-time settings an admin may change (JSON values)
 
 Nothing in `events` is ever updated or deleted; the current label of an item is derived from it
@@ -133,6 +134,7 @@ class Run(Base):
     cv_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
     cv_folds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    insights: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON, see insights.py
 
 
 class QueueEntry(Base):

@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, insert, select
 
 from .. import UNLABELED
 from .db import Store, utcnow
+from .insights import ServiceInsights, dumps, loads
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .queries import LABEL_KINDS, current_labels, labeled_condition
 from .settings import Settings, read_settings, retrain_requested_at
@@ -50,6 +51,7 @@ class RetrainWorker:
         self.X = X
         self.labels = list(labels)
         self.loop = ServiceLoop(X, len(self.labels))  # kept between retrains: bandits learn
+        self.insights = ServiceInsights(X.shape[0], len(self.labels))  # and the stopping rules
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -158,6 +160,7 @@ class RetrainWorker:
             return run
         run.status, run.strategy = "ok", ranking.strategy
         run.cv_accuracy, run.cv_folds = acc, folds
+        run.insights = dumps(self._insights(y, run_no))
         run.finished_at = utcnow()
         with self.store.write() as s:
             s.add(run)
@@ -173,6 +176,21 @@ class RetrainWorker:
         log.info("retrained on %d labels in %.2fs (%s); cv accuracy %s", n_labels,
                  time.perf_counter() - t0, ranking.strategy, "n/a" if acc is None else f"{acc:.3f}")
         return run
+
+
+    def _insights(self, y: np.ndarray, seed: int) -> dict:
+        """The estimate, stopping verdicts and forecast after this retrain; a failure here is
+        logged and recorded, never a failed retrain (the new queue matters more)."""
+        try:
+            with self.store.read() as s:
+                previous = [loads(text) for text in s.scalars(
+                    select(Run.insights).where(Run.status == "ok").order_by(Run.id))]
+            self.insights.seed_history(previous)
+            return self.insights.after_retrain(self.loop.loop, y, seed)
+        except Exception as exc:  # noqa: BLE001 - reported in the run, the queue still swaps
+            log.exception("the accuracy estimate / stopping rules failed")
+            return {"estimate": None, "stopping": {}, "forecast": None,
+                    "note": f"insights failed: {type(exc).__name__}: {exc}"[:500]}
 
 
 def _finite(value) -> float | None:

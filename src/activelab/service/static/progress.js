@@ -115,6 +115,58 @@
     );
   }
 
+  const RULE_NAMES = {
+    stabilizing_predictions: "Stabilizing predictions (Bloodgood & Vijay-Shanker 2009)",
+    overall_uncertainty: "Overall uncertainty (Zhu et al. 2008)",
+    max_confidence: "Max-confidence (Zhu et al. 2008)",
+    forecast_gain: "Forecast gain (learning-curve fit)",
+  };
+  const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
+
+  // The newest retrain's accuracy estimate (no test set needed), each stopping rule's verdict
+  // and the forecast, as text: what a lead needs to decide whether to keep labeling.
+  function insights(node, ins) {
+    if (!ins) {
+      node.replaceChildren(el("span", { class: "muted", text: "No retrain yet." }));
+      return;
+    }
+    const parts = [];
+    const est = ins.estimate;
+    if (est) {
+      const line = el("p", { class: "estimate" }, [
+        el("strong", { text: `Estimated accuracy ${pct(est.accuracy)}` }),
+        document.createTextNode(` (90 % interval ${pct(est.low)}–${pct(est.high)}, from ${est.n_labels} labels, no test set)`),
+      ]);
+      parts.push(line);
+      if (!est.reliable) parts.push(el("p", { class: "muted", text: `Not reliable yet: ${est.reason}` }));
+    }
+    if (ins.note) parts.push(el("p", { class: "muted", text: ins.note }));
+    const rules = Object.entries(ins.stopping || {});
+    if (rules.length) {
+      const stops = rules.filter(([, v]) => v.stop).length;
+      parts.push(el("p", { text: stops ? `${stops} of ${rules.length} stopping rules say stop.` :
+        `No stopping rule says stop (${rules.length} checked).` }));
+      parts.push(el("ul", { class: "verdicts" }, rules.map(([name, v]) =>
+        el("li", { "data-rule": name, "data-stop": v.stop ? "1" : "0" }, [
+          el("strong", { text: `${v.stop ? "Stop" : "Continue"}: ` }),
+          document.createTextNode(`${RULE_NAMES[name] || name} — ${v.reason}`),
+        ]))));
+    }
+    const fc = ins.forecast;
+    if (fc) {
+      const lines = (fc.targets || []).map((t) => t.more_labels === null
+        ? `${pct(t.target)}: not expected with more labels of this kind.`
+        : `about ${t.more_labels} more labels to reach ${pct(t.target)} (band ${t.low}–${t.high === null ? "never" : t.high}).`);
+      if (fc.plateau !== null && fc.plateau !== undefined) {
+        lines.unshift(`Learning curve levels off near ${pct(fc.plateau)} (${pct(fc.plateau_low)}–${pct(fc.plateau_high)}).`);
+      }
+      if (fc.reason) lines.push(fc.reason);
+      parts.push(el("ul", { class: "forecast" }, lines.map((t) => el("li", { text: t }))));
+    }
+    parts.push(el("p", { class: "muted", text: `After retrain #${ins.run} on ${ins.n_labels} labels.` }));
+    node.replaceChildren(...parts);
+  }
+
   let refreshing = false; // one refresh at a time: a refresh waits out a server restart
 
   async function refresh() {
@@ -144,6 +196,7 @@
       } else {
         empty($("queue"), prog.queue_scores.length ? "random order (no model yet)" : "queue empty");
       }
+      insights($("insights"), prog.insights);
       table($("annotators"), ["annotator", "labels"], Object.entries(stats.per_annotator));
       table($("runs"), ["#", "status", "labels", "strategy", "cv accuracy", "seconds"],
         prog.runs.map((r) => [r.id, r.status === "ok" ? "ok" : `failed: ${r.error || ""}`, r.n_labels,
