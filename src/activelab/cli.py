@@ -24,6 +24,20 @@ if typer is not None:
     )
     err = Console(stderr=True)
 
+    def _show_version(value: bool) -> None:
+        if value:
+            from . import __version__
+
+            typer.echo(f"activelab {__version__}")
+            raise typer.Exit(0)
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                     help="Print the version and exit."),
+    ) -> None:
+        """Pool-based active learning: simulate strategies, compare them, label data."""
+
     @app.command("run")
     def run_command(
         dataset: Optional[str] = typer.Option("digits", help="Built-in dataset (see `activelab datasets`)."),
@@ -185,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the activelab command needs its extra: pip install 'activelab[cli]'", file=sys.stderr)
         return 2
     try:
-        code = app(args=argv, standalone_mode=False)  # click returns an Exit's code here
+        code = app(args=argv, prog_name="activelab", standalone_mode=False)  # an Exit returns its code
     except ActiveLabError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
@@ -194,16 +208,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted.")
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
+    except typer.Abort:
+        return 130
+    except typer.exceptions.TyperException as exc:  # usage errors: the usage line, one message
+        return show_usage_error(exc)
     return code if isinstance(code, int) else 0
+
+
+def show_usage_error(exc) -> int:
+    """Print a command-line usage error (unknown option or command, a bad value) as the usage
+    line and one message, as click would in standalone mode; returns its exit status (2)."""
+    show = getattr(exc, "show", None)
+    if show is None:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    show()
+    return int(getattr(exc, "exit_code", 2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -306,17 +306,19 @@ def make_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the stand-alone app: our errors print one line (`error: …`) and return 2."""
-    import click
+    """Run the stand-alone app: our errors print one line (`error: …`) and return 2; usage
+    errors print the usage line and one message (status 2)."""
+    from ..cli import show_usage_error
 
     try:
         rv = make_app()(args=argv, prog_name="activelab", standalone_mode=False)
     except ActiveLabError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         return 130
+    except typer.exceptions.TyperException as exc:
+        return show_usage_error(exc)
     return rv if isinstance(rv, int) else 0
