@@ -271,7 +271,8 @@ def test_stats_and_progress(api):
     assert stats["per_annotator"] == {"alice": 2, "bob": 1}
     prog = api.get("/api/progress").json()
     assert [p["labeled"] for p in prog["labels_over_time"]] == [1, 2, 3]
-    assert set(prog) == {"labels_over_time", "learning_curve", "queue_scores", "runs", "per_class"}
+    assert set(prog) == {"labels_over_time", "learning_curve", "queue_scores", "runs", "per_class",
+                         "insights"}
 
 
 def test_export_formats(api):

@@ -147,6 +147,9 @@ class EventOut(BaseModel):
 
 class UndoOut(EventOut):
     undone_event_id: int
+    undone_kind: Literal["label", "relabel", "skip"] = Field(
+        description="What was undone: a label, a relabel or a skip.")
+    undone_label: Label | None = Field(description="The label taken back (None for a skip).")
     next: NextOut
 
 

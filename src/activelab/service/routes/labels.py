@@ -9,6 +9,7 @@ from ..deps import CurrentPrincipal, ServiceDep
 from ..labellog import record_label, record_skip, record_undo
 from ..leases import held_lease, lease_next
 from ..schemas import EventOut, LabelIn, SkipIn, UndoIn, UndoOut
+from ..tables import Event
 
 router = APIRouter()
 
@@ -57,4 +58,7 @@ def post_undo(body: UndoIn, svc: ServiceDep, who: CurrentPrincipal) -> UndoOut:
     if back is not None:
         nxt.why = "Back after your undo: label it again, or skip it."
     base = svc.present.event_out(who, out)
-    return UndoOut(**base.model_dump(), undone_event_id=out.target_event_id, next=nxt)
+    with store.read() as s:
+        undone = s.get(Event, out.target_event_id)
+    return UndoOut(**base.model_dump(), undone_event_id=out.target_event_id,
+                   undone_kind=undone.kind, undone_label=undone.label, next=nxt)

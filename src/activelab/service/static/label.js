@@ -1,4 +1,4 @@
-// The labeling page: show the leased item, send labels, skips and undos; keys 1–9, s, u.
+// The labeling page: show the leased item, send labels, skips and undos; keys 1–9 and 0, s, u.
 "use strict";
 
 (() => {
@@ -27,7 +27,7 @@
     box.replaceChildren();
     labels.forEach((name, i) => {
       const btn = el("button", { type: "button", "data-label": name });
-      if (i < 9) btn.append(el("kbd", { text: String(i + 1) }));
+      if (i < 10) btn.append(el("kbd", { text: String((i + 1) % 10) }));
       btn.append(document.createTextNode(name));
       btn.addEventListener("click", () => submitLabel(name));
       box.append(btn);
@@ -105,7 +105,7 @@
     setBusy(true);
     try {
       const out = await api("POST", "/api/undo", { request_id: requestId() });
-      const what = out.label ? `label “${out.label}”` : "skip";
+      const what = out.undone_kind === "skip" ? "skip" : `label “${out.undone_label}”`;
       setStatus(`Undid your ${what} on ${out.item_id}.`, "ok");
       render(out.next);
     } catch (err) {
@@ -117,8 +117,8 @@
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
     if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement) return;
-    if (ev.key >= "1" && ev.key <= "9") {
-      const i = Number(ev.key) - 1;
+    if (ev.key >= "0" && ev.key <= "9") {
+      const i = ev.key === "0" ? 9 : Number(ev.key) - 1; // 1–9, then 0 for the 10th label
       if (i < labels.length) { ev.preventDefault(); submitLabel(labels[i]); }
     } else if (ev.key === "s" || ev.key === "S") {
       ev.preventDefault(); skip();
