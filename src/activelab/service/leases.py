@@ -45,6 +45,7 @@ class Leased:
     score: float | None
     rank: int | None
     run_id: int | None
+    resumed: bool = False  # the caller already held this lease (a reload, an undo)
 
 
 def _claim_statement(insert):
@@ -147,7 +148,7 @@ _HELD = (
 
 def _held(s: Session, annotator_id: int, now: datetime) -> Leased | None:
     row = s.connection().execute(_HELD, {"who": annotator_id, "now": now}).first()
-    return None if row is None else Leased(*row)
+    return None if row is None else Leased(*row, resumed=True)
 
 
 _HELD_ITEM = (
@@ -164,7 +165,7 @@ def held_lease(store: Store, annotator_id: int, item_idx: int) -> Leased | None:
     """The annotator's unexpired lease on `item_idx`, or None."""
     with store.read() as s:
         row = s.execute(_HELD_ITEM, {"idx": item_idx, "who": annotator_id, "now": utcnow()}).first()
-    return None if row is None else Leased(*row)
+    return None if row is None else Leased(*row, resumed=True)
 
 
 def require_lease(s: Session, who: Principal, item: Item, now: datetime) -> None:

@@ -56,8 +56,12 @@ class Presenter:
 
     def why(self, leased: Leased) -> str:
         run = self.run(leased.run_id)
+        if leased.rank is None and leased.resumed:
+            return ("Still yours from before: the model has re-ranked the queue since you were "
+                    "given this item, so it has no rank in the current queue.")
         if leased.rank is None or run is None:
-            return "Random pick: the ranked queue is used up; the model is re-ranking."
+            return ("Random pick: every queued item is labeled, skipped by you or leased to "
+                    "someone else; the model is re-ranking.")
         if leased.score is None:
             return ("Random pick: no model yet — once items of at least two classes are "
                     "labeled, the strategy ranks the rest.")
