@@ -86,6 +86,13 @@ def check_batch_size(batch_size, n_unlabeled: int) -> int:
     batch_size = int(batch_size)
     if batch_size < 1:
         raise BatchSizeError(f"batch_size must be at least 1; got {batch_size}.")
+    if n_unlabeled == 0:
+        raise BatchSizeError(
+            "y has no unlabeled rows, so there is nothing to choose from: every entry of y is "
+            "read as a label. Mark the rows to choose from as unlabeled — activelab.UNLABELED "
+            "(-1) in an integer y, NaN in a float y, None in an object y (use dtype=object for "
+            "string labels: np.array([..., None, ...], dtype=object))."
+        )
     if batch_size > n_unlabeled:
         raise BatchSizeError(
             f"batch_size={batch_size} is larger than the unlabeled pool ({n_unlabeled} rows); "
@@ -105,3 +112,21 @@ def check_embedding(embedding, n: int) -> np.ndarray:
         raise InvalidInputError(f"embedding must be numeric; got dtype {emb.dtype}.")
     check_finite(emb, "embedding")
     return emb
+
+
+def non_numeric_columns(X) -> list:
+    """Columns of X holding text or other non-numbers (DataFrame names, or array positions),
+    for an error that names them; empty for numeric or sparse X."""
+    if sp.issparse(X):
+        return []
+    if hasattr(X, "dtypes"):
+        return [c for c, dt in X.dtypes.items() if dt.kind not in "biufc"]
+    arr = np.asarray(X) if isinstance(X, np.ndarray) else None
+    if arr is None or arr.dtype.kind in "biufc" or arr.ndim != 2:
+        return []
+    out = []
+    for j in range(arr.shape[1]):
+        col = arr[:, j]
+        if any(isinstance(v, (str, bytes)) for v in col[:1000]):
+            out.append(j)
+    return out

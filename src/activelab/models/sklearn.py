@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from .._errors import ColdStartError, InvalidInputError
 from .._features import dense_float32
 from .._labels import compact
-from .._validation import take_rows
+from .._validation import non_numeric_columns, take_rows
 
 
 def default_model():
@@ -87,7 +87,19 @@ class SklearnModel:
         y_lab = compact(np.asarray(y)[labeled_idx])
         check_trainable(y_lab, "the model")
         model = with_random_state(self._prototype(), random_state)
-        model.fit(take_rows(X, labeled_idx), y_lab)
+        X_lab = take_rows(X, labeled_idx)
+        try:
+            model.fit(X_lab, y_lab)
+        except ValueError as exc:
+            columns = non_numeric_columns(X_lab)
+            if not columns or "convert" not in str(exc):
+                raise
+            raise InvalidInputError(
+                f"the model {type(model).__name__} needs numeric features, but X holds text in "
+                f"column(s) {', '.join(map(str, columns[:5]))}"
+                f"{' …' if len(columns) > 5 else ''}; encode them (e.g. OneHotEncoder), drop "
+                "them, or pass a model (pipeline) that handles them."
+            ) from None
         return SklearnFitted(model, classes)
 
     def __repr__(self) -> str:

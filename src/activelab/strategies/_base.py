@@ -40,6 +40,14 @@ class Selection:
     candidate_idx: np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """Short: the picks (up to 10) and the number of scores, never every score."""
+        shown = ", ".join(str(int(i)) for i in self.idx[:10]) + (", …" if len(self.idx) > 10 else "")
+        scores = "None" if self.scores is None else f"<{len(self.scores)} scores>"
+        info = f", info={self.info!r}" if self.info and len(repr(self.info)) <= 120 else (
+            f", info=<{len(self.info)} keys>" if self.info else "")
+        return f"Selection(idx=[{shown}] ({len(self.idx)} rows), scores={scores}{info})"
+
     def chosen_scores(self) -> np.ndarray | None:
         """Scores of the chosen rows (aligned with `idx`), or None when the strategy has none."""
         if self.scores is None or self.candidate_idx is None:
