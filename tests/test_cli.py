@@ -131,7 +131,7 @@ def test_cli_errors_are_one_clear_line(tmp_path, capsys, args, message):
     ("", "is empty"),
     ("a,b\n1,2\n3,4\n", "has no column 'kind'; columns are: a, b"),
     ("a,kind\n", "header but no rows"),
-    ("a,kind\n1,x\n,y\n", "NaN or infinity"),
+    ("a,kind\n1,x\n,y\n", "empty feature values, the first at line 3 (column 'a')"),
 ])
 def test_bad_csv(tmp_path, capsys, content, message):
     path = tmp_path / "bad.csv"

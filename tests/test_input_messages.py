@@ -62,3 +62,42 @@ def test_selection_repr_is_short(iris):
     text = repr(sel)
     assert text.startswith("Selection(idx=[") and "(25 rows)" in text and "<120 scores>" in text
     assert len(text) < 200
+
+
+def _table(tmp_path, name="heart.csv", nan_at=None):
+    rng = np.random.default_rng(0)
+    n = 60
+    y = np.where(rng.random(n) < 0.5, -1, 1)
+    df = pd.DataFrame({"rownames": np.arange(1, n + 1), "a": rng.normal(size=n) + y,
+                       "b": rng.normal(size=n), "label": y})
+    if nan_at is not None:
+        df.loc[nan_at, "b"] = np.nan
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_file_labels_are_never_the_unlabeled_marker(tmp_path):
+    """LIBSVM-style −1/+1 labels: −1 is a class, not 'unlabeled' (renumbered 0/1)."""
+    from activelab.experiments.datasets import load_file
+
+    with pytest.warns(activelab.ActiveLabWarning):
+        X, y = load_file(_table(tmp_path), "label")
+    assert set(np.unique(y)) == {0, 1} and activelab.labeled_mask(y).all()
+    raw = pd.read_csv(tmp_path / "heart.csv")["label"].to_numpy()
+    assert ((raw == -1) == (y == 0)).all()
+
+
+def test_a_missing_value_is_reported_at_its_line(tmp_path):
+    from activelab.experiments.datasets import load_file
+
+    with pytest.raises(InvalidInputError, match=r"1 row has empty feature values, the first at "
+                                                r"line 19 \(column 'b'\)"):
+        load_file(_table(tmp_path, nan_at=17), "label")
+
+
+def test_an_id_like_column_is_warned_about(tmp_path):
+    from activelab.experiments.datasets import load_file
+
+    with pytest.warns(activelab.ActiveLabWarning, match=r"column 'rownames' looks like a row id"):
+        load_file(_table(tmp_path), "label")

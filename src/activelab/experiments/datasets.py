@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from sklearn import datasets as skd
 
-from .._errors import InvalidInputError, UnknownNameError
+from .._errors import ActiveLabWarning, InvalidInputError, UnknownNameError
+from .._labels import UNLABELED
 from ._idx import read_idx
 from .text_data import load_text_dataset, tfidf_features
 
@@ -184,10 +185,54 @@ def load_file(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndar
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
         raise InvalidInputError(f"{path.name} has no feature columns besides {target!r}.")
+    missing = features.isna().any(axis=1).to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        first = features.columns[features.iloc[rows[0]].isna().to_numpy()][0]
+        where = f"line {rows[0] + 2}" if suffix == ".csv" else f"row {rows[0]}"
+        raise InvalidInputError(
+            f"{path.name}: {rows.size} {'row has' if rows.size == 1 else 'rows have'} empty "
+            f"feature values, the first at {where} "
+            f"(column {first!r}); impute or drop them first."
+        )
+    _warn_id_like(features, path.name)
     categorical = features.select_dtypes(exclude="number").columns
     if len(categorical):  # one-hot encode text/categorical columns
         features = pd.get_dummies(features, columns=list(categorical), dtype=float)
-    return features.to_numpy(dtype=np.float64), y.to_numpy()
+    return features.to_numpy(dtype=np.float64), labels_from_file(y.to_numpy())
+
+
+def labels_from_file(y: np.ndarray) -> np.ndarray:
+    """Labels read from a file are all labels, never the unlabeled marker: integer labels that
+    hold `UNLABELED` (-1, as in LIBSVM's −1/+1) are renumbered 0..K−1 in sorted order."""
+    if y.dtype.kind in "iu" and (y == UNLABELED).any():
+        return np.unique(y, return_inverse=True)[1].astype(np.int64)
+    return y
+
+
+def _warn_id_like(features, name: str) -> None:
+    """Warn about a column that looks like a row id (unique integers in order, or unique
+    strings): used as a feature it can leak the label of a file sorted by class."""
+    import warnings
+
+    n = features.shape[0]
+    if n < 10:
+        return
+    for col in features.columns:
+        values = features[col]
+        if values.nunique(dropna=False) != n:
+            continue
+        kind = values.dtype.kind
+        if kind in "iu" and (values.is_monotonic_increasing or values.is_monotonic_decreasing):
+            what = "unique integers in order"
+        elif kind == "O":
+            what = "a unique string per row"
+        else:
+            continue
+        warnings.warn(
+            f"{name}: column {col!r} looks like a row id ({what}) and is used as a feature; if "
+            "the file is sorted by class it leaks the label. Drop it from the file unless it "
+            "carries information.", ActiveLabWarning, stacklevel=3)
 
 
 def _load_npz(path: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +243,7 @@ def _load_npz(path: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
                 raise InvalidInputError(
                     f"{path.name} must hold arrays 'X' and {target!r}; it holds {keys}."
                 )
-            return np.asarray(npz["X"], dtype=np.float64), np.asarray(npz[target])
+            return np.asarray(npz["X"], dtype=np.float64), labels_from_file(np.asarray(npz[target]))
     except (OSError, ValueError) as exc:
         if isinstance(exc, InvalidInputError):
             raise
