@@ -98,6 +98,14 @@ def kmeans(
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     if X.shape[0] <= minibatch_above:
+        if n_init in ("auto", 1) and isinstance(X, np.ndarray):
+            # scikit-learn's own k-means++ seeds, found without its per-step overhead (see
+            # `sklearn_kmeanspp_indices`), then its Lloyd iterations from exactly those seeds
+            Xv = _as_kmeans_input(X)
+            seeds = sklearn_kmeanspp_indices(Xv, n_clusters, random_state)
+            km = KMeans(n_clusters=n_clusters, init=Xv[seeds], n_init=1, random_state=random_state)
+            labels = km.fit_predict(Xv)
+            return labels.astype(np.intp, copy=False), km.cluster_centers_
         km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state)
     else:
         batch_size = max(4096, 2 * n_clusters)
@@ -111,6 +119,85 @@ def kmeans(
         )
     labels = km.fit_predict(X)
     return labels.astype(np.intp, copy=False), km.cluster_centers_
+
+
+def _as_kmeans_input(X: np.ndarray) -> np.ndarray:
+    """X as scikit-learn's KMeans converts it: float32 or float64, C order."""
+    return np.ascontiguousarray(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+
+
+def sklearn_kmeanspp_indices(X: np.ndarray, n_clusters: int, random_state: int) -> np.ndarray:
+    """Rows (n_clusters,) that ``KMeans(n_clusters, init="k-means++", n_init=1,
+    random_state=random_state).fit(X)`` seeds with, found by the same draws and arithmetic.
+
+    scikit-learn's greedy k-means++ (`sklearn.cluster._kmeans._kmeans_plusplus`, on the centered
+    X that `KMeans.fit` builds) calls `euclidean_distances` once per center; at a few thousand
+    rows the call's validation and float32 upcasting cost ~1.5 ms against microseconds of
+    arithmetic, so 500 centers took 0.3–1.5 s. Here the rows are upcast to float64 once and each
+    step repeats scikit-learn's operations on the same chunks (its `_euclidean_distances_upcast`
+    for float32, the plain expansion for float64), so the seeds, and hence KMeans' labels and
+    centers, are the same (`tests/strategies/test_kmeans.py` checks it against KMeans itself).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, d), float32 or float64, C order
+    n_clusters : int
+    random_state : int
+        KMeans' random_state (its RandomState draws the seeds).
+    """
+    import math
+
+    n, d = X.shape
+    rs = np.random.RandomState(random_state)
+    Xc = X - X.mean(axis=0)
+    sample_weight = np.ones(n, dtype=X.dtype)
+    n_local_trials = 2 + int(np.log(n_clusters))
+    if X.dtype == np.float32:
+        X64 = Xc.astype(np.float64)
+        YY = np.einsum("ij,ij->i", X64, X64)[None, :]  # row by row, as on each upcast chunk
+
+        def sq_dist(rows: np.ndarray) -> np.ndarray:
+            # sklearn.metrics.pairwise._euclidean_distances_upcast, chunk for chunk
+            maxmem = max(((rows.shape[0] + n) * d + rows.shape[0] * n) / 10, 10 * 2**17)
+            tmp = 2 * d
+            batch = max(int((-tmp + math.sqrt(tmp**2 + 4 * maxmem)) / 2), 1)
+            out = np.empty((rows.shape[0], n), dtype=np.float32)
+            for x0 in range(0, rows.shape[0], batch):
+                Xch = X64[rows[x0:x0 + batch]]
+                XX = np.einsum("ij,ij->i", Xch, Xch)[:, None]
+                for y0 in range(0, n, batch):
+                    block = -2 * (Xch @ X64[y0:y0 + batch].T)
+                    block += XX
+                    block += YY[:, y0:y0 + batch]
+                    out[x0:x0 + batch, y0:y0 + batch] = block
+            return np.maximum(out, 0, out=out)
+    else:
+        YY = np.einsum("ij,ij->i", Xc, Xc).reshape(1, -1)
+
+        def sq_dist(rows: np.ndarray) -> np.ndarray:
+            Xch = Xc[rows]
+            out = -2 * (Xch @ Xc.T)
+            out += np.einsum("ij,ij->i", Xch, Xch)[:, None]
+            out += YY
+            return np.maximum(out, 0, out=out)
+
+    # sklearn.cluster._kmeans._kmeans_plusplus, step for step
+    indices = np.full(n_clusters, -1, dtype=int)
+    indices[0] = rs.choice(n, p=sample_weight / sample_weight.sum())
+    closest_dist_sq = sq_dist(indices[:1])
+    current_pot = closest_dist_sq @ sample_weight
+    for c in range(1, n_clusters):
+        rand_vals = rs.uniform(size=n_local_trials) * current_pot
+        candidate_ids = np.searchsorted(np.cumsum(sample_weight * closest_dist_sq), rand_vals)
+        np.clip(candidate_ids, None, closest_dist_sq.size - 1, out=candidate_ids)
+        distance_to_candidates = sq_dist(candidate_ids)
+        np.minimum(closest_dist_sq, distance_to_candidates, out=distance_to_candidates)
+        candidates_pot = distance_to_candidates @ sample_weight.reshape(-1, 1)
+        best = np.argmin(candidates_pot)
+        current_pot = candidates_pot[best]
+        closest_dist_sq = distance_to_candidates[best]
+        indices[c] = candidate_ids[best]
+    return indices
 
 
 def _kmeanspp_on_subset(

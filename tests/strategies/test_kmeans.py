@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import activelab
 from activelab import UNLABELED
@@ -94,3 +96,40 @@ def test_minibatch_kmeans_init_is_kmeanspp_on_a_float64_subset():
     assert all(np.unique(truth[labels == c]).size == 1 for c in range(4))
     labels3, _ = kmeans(X, 4, 0, minibatch_above=100, n_init=3)  # scikit-learn's own init
     assert all(np.unique(truth[labels3 == c]).size == 1 for c in range(4))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 150), d=st.integers(1, 40),
+       dtype=st.sampled_from([np.float32, np.float64, np.int64]), duplicates=st.booleans(),
+       data=st.data())
+def test_kmeans_is_scikit_learns_kmeans(seed, n, d, dtype, duplicates, data):
+    """`kmeans` finds scikit-learn's k-means++ seeds itself (without its per-center overhead):
+    labels and centers must be exactly those of KMeans(n_init="auto") under the same seed."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * rng.uniform(0.1, 50)
+    if duplicates:
+        X[rng.integers(0, n, n // 2)] = X[0]
+    X = X.astype(dtype) if dtype != np.int64 else np.round(X).astype(np.int64)
+    k = data.draw(st.integers(1, n))
+    random_state = data.draw(st.integers(0, 2**31 - 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fewer distinct clusters than k on duplicates
+        labels, centers = kmeans(X, k, random_state)
+        ref = KMeans(n_clusters=k, n_init="auto", random_state=random_state).fit(X)
+    np.testing.assert_array_equal(labels, ref.labels_)
+    np.testing.assert_array_equal(centers, ref.cluster_centers_)
+
+
+def test_kmeanspp_seeds_are_scikit_learns():
+    from sklearn.cluster import kmeans_plusplus
+
+    from activelab.geometry import sklearn_kmeanspp_indices
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        X = rng.standard_normal((2_500, 30)).astype(dtype)  # several upcast chunks in float32
+        Xc = X - X.mean(axis=0)
+        _, ref = kmeans_plusplus(Xc, 60, random_state=7)
+        np.testing.assert_array_equal(sklearn_kmeanspp_indices(X, 60, 7), ref)

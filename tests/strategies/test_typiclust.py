@@ -169,3 +169,84 @@ def test_typicality_input_errors():
         typicality(F[:1])
     with pytest.raises(activelab.InvalidInputError, match="k_neighbors"):
         typicality(F, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), m=st.integers(2, 120), d=st.sampled_from([1, 3, 15, 16, 40]),
+       duplicates=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_kneighbors_within_is_nearest_neighbors(seed, m, d, duplicates, dtype):
+    """The direct brute-force call gives scikit-learn's kneighbors() numbers exactly (ties at
+    distance 0 included), and falls back to it where scikit-learn would use a tree."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from activelab.strategies.typiclust import kneighbors_within
+
+    rng = np.random.default_rng(seed)
+    F = rng.standard_normal((m, d))
+    if duplicates:
+        F[rng.integers(0, m, m // 2)] = F[rng.integers(0, m)]
+    F = F.astype(dtype)
+    c = min(40, m - 1)
+    dist, ind = kneighbors_within(F, c)
+    ref_dist, ref_ind = NearestNeighbors(n_neighbors=c).fit(F).kneighbors()
+    np.testing.assert_array_equal(dist, ref_dist)
+    np.testing.assert_array_equal(ind, ref_ind)
+
+
+def reference_typiclust(F, labeled, batch_size, seed, k_neighbors=20, min_cluster_size=5,
+                        max_clusters=500):
+    """TypiClust straight from its description: scikit-learn's KMeans into min(|L| + B, 500)
+    clusters; visit the clusters round-robin (fewest labels, largest, lowest id first; those of
+    at most 5 rows only once the others run out), each visit taking the cluster's remaining row
+    of highest typicality from a fresh K-NN search (scikit-learn's NearestNeighbors)."""
+    from sklearn.cluster import KMeans
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(len(labeled) + batch_size, max_clusters, F.shape[0])
+    labels = KMeans(k, n_init="auto", random_state=seed).fit_predict(F)
+    sizes = np.bincount(labels, minlength=k)
+    covered = np.bincount(labels[labeled], minlength=k)
+    free = np.ones(F.shape[0], bool)
+    free[labeled] = False
+    order = [c for c in np.lexsort((np.arange(k), -sizes, covered)) if sizes[c] > 0]
+    chosen = []
+    for tier in ([c for c in order if sizes[c] > min_cluster_size],
+                 [c for c in order if sizes[c] <= min_cluster_size]):
+        while len(chosen) < batch_size and any(free[labels == c].any() for c in tier):
+            for c in tier:
+                members = np.flatnonzero((labels == c) & free)
+                if len(chosen) == batch_size or members.size == 0:
+                    continue
+                if members.size == 1:
+                    best = members[0]
+                else:
+                    kk = min(k_neighbors, members.size // 2)
+                    dist, _ = NearestNeighbors(n_neighbors=kk).fit(F[members]).kneighbors()
+                    best = members[np.argmax(1.0 / (dist.mean(axis=1) + 1e-5))]
+                chosen.append(int(best))
+                free[best] = False
+    return np.asarray(chosen)
+
+
+@pytest.mark.parametrize("n_labeled, batch_size, d", [(0, 6, 2), (20, 10, 18), (60, 25, 5), (120, 40, 30)])
+def test_strategy_picks_what_the_reference_picks(n_labeled, batch_size, d):
+    """The fast path (own k-means++ seeding, direct K-NN calls, kept K-NN graphs) picks exactly
+    the rows the plain reference picks."""
+    from activelab.loop import build_context
+    from activelab.strategies import make_strategy
+
+    rng = np.random.default_rng(n_labeled + d)
+    centers = rng.standard_normal((8, d)) * 4
+    X = centers[rng.integers(0, 8, 250)] + rng.standard_normal((250, d))
+    X[rng.integers(0, 250, 20)] = X[0]  # duplicates: ties at distance 0
+    y_true = rng.integers(0, 3, 250)
+    y = np.full(250, UNLABELED)
+    lab = rng.choice(250, n_labeled, replace=False)
+    y[lab] = y_true[lab]
+    strat = make_strategy("typiclust")
+    ctx = build_context(X, y, strategy=strat, random_state=0)
+    for round_seed in range(2):
+        sel = strat.select(ctx, batch_size, np.random.default_rng(round_seed))
+        seed = int(np.random.default_rng(round_seed).integers(2**31 - 1))
+        ref = reference_typiclust(ctx.features(), np.sort(lab), batch_size, seed)
+        np.testing.assert_array_equal(sel.idx, ref)
