@@ -235,3 +235,23 @@ def test_a_killed_server_takes_its_worker_along_and_restarts_from_the_queue(tabl
         store.dispose()
     finally:
         server.stop()
+
+
+def test_ctrl_c_stops_the_server_and_its_worker_promptly(table_project, db_url):
+    """SIGINT (Ctrl-C) ends both processes within seconds, even with a browser's idle keep-alive
+    connection open (issue 16: the server lingered 5–15 s)."""
+    project, tokens = table_project
+    server = Server(project, db_url).start()
+    try:
+        pid = worker_pid(server)
+        with httpx.Client(base_url=server.url, timeout=10,
+                          headers={"Authorization": f"Bearer {tokens[1]}"}) as c:
+            assert c.get("/api/next").status_code == 200  # the connection stays open
+            t0 = time.monotonic()
+            server.proc.send_signal(signal.SIGINT)
+            server.proc.wait(30)
+            took = time.monotonic() - t0
+        assert server.proc.returncode == 0 and took < 8, took
+        wait_for(lambda: not alive(pid), 5, "the worker to stop with the server")
+    finally:
+        server.stop()
