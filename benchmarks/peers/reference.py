@@ -125,18 +125,19 @@ def typiclust(pool: Pool, batch_size: int, seed: int, max_clusters: int = 500,
 
 
 def density_weighted(pool: Pool, batch_size: int, seed: int, rows: int = 2048) -> np.ndarray:
-    """Information density (Settles & Craven 2008): entropy × mean cosine similarity to the
-    unlabeled pool, the similarity matrix computed block by block (O(N²·d) time)."""
+    """Information density (Settles & Craven 2008) as activelab defines it: entropy × the mean of
+    (1 + cosine similarity) / 2 over the unlabeled pool, the similarity matrix computed block by
+    block (O(N²·d) time)."""
     cand = pool.candidate_idx
     Xn = pool.X[cand].astype(np.float64)
     Xn /= np.maximum(np.linalg.norm(Xn, axis=1, keepdims=True), 1e-12)
     dens = np.empty(len(cand))
     for i in range(0, len(cand), rows):
-        dens[i:i + rows] = (Xn[i:i + rows] @ Xn.T).mean(axis=1)
+        dens[i:i + rows] = ((1.0 + Xn[i:i + rows] @ Xn.T) / 2.0).mean(axis=1)
     p = pool.proba
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
-    return _top(h * np.maximum(dens, 0.0), cand, batch_size)
+    return _top(h * dens, cand, batch_size)
 
 
 IMPLEMENTATIONS = {
