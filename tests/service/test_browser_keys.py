@@ -65,3 +65,31 @@ def test_undo_says_what_it_took_back(api):
     assert r.status_code == 200, r.text
     body = api.post("/api/undo", {"request_id": "undo-skip-0001"}).json()
     assert (body["undone_kind"], body["undone_label"]) == ("skip", None)
+
+
+def test_the_page_shows_the_model_and_highlights_its_guess(ten_label_app, browser_page):  # noqa: F811
+    app, token = ten_label_app
+    worker = app.state.service.worker
+    page = browser_page
+    with ThreadServer(app) as server:
+        page.goto(f"{server.url}/login")
+        page.fill("#token", token)
+        page.click("#sign-in")
+        page.wait_for_url(f"{server.url}/")
+        for key in "1212":  # two classes, so a model can be trained
+            page.wait_for_function("() => document.body.dataset.itemId && "
+                                   "document.body.dataset.busy === '0'")
+            item = page.evaluate("() => document.body.dataset.itemId")
+            page.keyboard.press(key)
+            page.wait_for_function("([prev]) => document.body.dataset.busy === '0' && "
+                                   "document.body.dataset.itemId !== prev", arg=[item])
+        page.keyboard.press("s")  # skip the item leased before the retrain
+        page.wait_for_function("() => document.getElementById('status').textContent.startsWith('Skipped')")
+        assert worker.run_once(force=True).status == "ok"
+        page.reload()
+        page.wait_for_function("() => document.body.dataset.itemId && document.body.dataset.busy === '0'")
+        page.wait_for_function("() => document.getElementById('prediction').textContent.startsWith('Model: ')")
+        highlighted = page.locator("#label-buttons button.predicted")
+        assert highlighted.count() == 1
+        guess = page.inner_text("#prediction").removeprefix("Model: ").split(" ")[0]
+        assert highlighted.get_attribute("data-label") == guess

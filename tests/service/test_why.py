@@ -23,3 +23,32 @@ def test_a_reloaded_item_dropped_from_the_queue_says_so(api):
 def test_a_random_pick_says_why(api):
     item = api.next()  # no queue at all yet
     assert item["rank"] is None and item["why"].startswith("Random pick: every queued item")
+
+
+def _label_both_classes(api, n=8):
+    from .test_worker import label_n
+
+    label_n(api, n)
+
+
+def test_a_queued_item_shows_the_model_and_a_plain_reason(api):
+    api.service.worker.run_once(force=True)
+    _label_both_classes(api)
+    run = api.service.worker.run_once(force=True)
+    assert run.strategy == "margin"
+    item = api.next()
+    pred = item["prediction"]
+    assert pred and len(pred) <= 3 and {p["label"] for p in pred} <= {"red", "blue"}
+    probs = [p["probability"] for p in pred]
+    assert probs == sorted(probs, reverse=True) and 0.99 <= sum(probs) <= 1.01  # two classes
+    assert ("hesitates between" in item["why"] or "leans to" in item["why"]) and \
+        "Chosen by margin" in item["why"]
+
+
+def test_an_exploration_pick_says_it_covers_the_data(api):
+    api.service.worker.run_once(force=True)
+    _label_both_classes(api)
+    api.put("/api/settings", {"strategy": "coreset"}, as_="admin")
+    api.service.worker.run_once(force=True)
+    item = api.next()
+    assert item["why"].startswith("Unlike what is labeled so far") and item["prediction"]

@@ -45,6 +45,7 @@ class Leased:
     score: float | None
     rank: int | None
     run_id: int | None
+    prediction: str | None = None  # JSON, see tables.QueueEntry
     resumed: bool = False  # the caller already held this lease (a reload, an undo)
 
 
@@ -110,13 +111,13 @@ def _claim_first(store: Store, rows, annotator_id: int, lease_seconds: int) -> L
     with store.write() as s:
         now = utcnow()
         expires = now + timedelta(seconds=lease_seconds)
-        for idx, item_id, score, rank, run_id in rows:
+        for idx, item_id, score, rank, run_id, prediction in rows:
             if not claim(s, store.dialect, idx, annotator_id, now, expires):
                 continue  # someone else was quicker
             if current_label_event(s, idx) is not None:  # labeled since we looked
                 s.execute(delete(Lease).where(Lease.item_idx == idx))
                 continue
-            return Leased(idx, item_id, expires, score, rank, run_id)
+            return Leased(idx, item_id, expires, score, rank, run_id, prediction)
     return None
 
 
@@ -136,7 +137,7 @@ def _in_flight(store: Store):
 
 _HELD = (
     select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
-           QueueEntry.run_id)
+           QueueEntry.run_id, QueueEntry.prediction)
     .join(Item, Item.idx == Lease.item_idx)
     .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
     .where(Lease.annotator_id == bindparam("who"), Lease.expires_at > bindparam("now"),
@@ -153,7 +154,7 @@ def _held(s: Session, annotator_id: int, now: datetime) -> Leased | None:
 
 _HELD_ITEM = (
     select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
-           QueueEntry.run_id)
+           QueueEntry.run_id, QueueEntry.prediction)
     .join(Item, Item.idx == Lease.item_idx)
     .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
     .where(Lease.item_idx == bindparam("idx"), Lease.annotator_id == bindparam("who"),
@@ -196,7 +197,8 @@ def _candidate_statements():
         Item.idx.not_in(bindparam("tried", expanding=True)),
     ]
     from_queue = (
-        select(Item.idx, Item.item_id, QueueEntry.score, QueueEntry.rank, QueueEntry.run_id)
+        select(Item.idx, Item.item_id, QueueEntry.score, QueueEntry.rank, QueueEntry.run_id,
+               QueueEntry.prediction)
         .join(QueueEntry, QueueEntry.item_idx == Item.idx)
         .where(*eligible)
         .order_by(QueueEntry.rank)
@@ -207,7 +209,7 @@ def _candidate_statements():
     # item" in that window). Scan from a random position: an index range scan that stops after a
     # few eligible rows, where ORDER BY random() would visit every item.
     anywhere = (
-        select(Item.idx, Item.item_id, null(), null(), null())
+        select(Item.idx, Item.item_id, null(), null(), null(), null())
         .where(*eligible, Item.idx >= bindparam("start"))
         .order_by(Item.idx)
         .limit(CANDIDATES_PER_TRY)

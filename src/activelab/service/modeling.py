@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from .. import UNLABELED, propose
 from .._errors import ColdStartError
+from .._validation import take_rows
 from ..loop import ActiveLoop
 from ..models import SklearnModel, make_model, model_names, scale_pool
 
@@ -34,6 +35,8 @@ class Ranking:
     idx: np.ndarray
     scores: np.ndarray | None
     strategy: str
+    proba: np.ndarray | None = None  # the model's class probabilities of the queued rows
+    family: str = ""  # of the strategy (or of the arm an adaptive one used): why items were chosen
 
 
 class ServiceLoop:
@@ -105,11 +108,28 @@ def rank_pool(service_loop: ServiceLoop, y_codes: np.ndarray, strategy: str, mod
             pass  # e.g. too few labels per class for this strategy: explore meanwhile
         else:
             scores = sel.chosen_scores()
-            return Ranking(np.asarray(sel.idx, dtype=np.intp),
-                           None if scores is None else np.asarray(scores, dtype=np.float64),
-                           strategy)
+            idx = np.asarray(sel.idx, dtype=np.intp)
+            proba = None
+            if loop.fitted is not None:
+                proba = np.asarray(loop.fitted.predict_proba(take_rows(loop.X, idx)), dtype=float)
+            return Ranking(idx, None if scores is None else np.asarray(scores, dtype=np.float64),
+                           strategy, proba, _family(loop.strategy, sel.info))
     sel = propose(service_loop.X, y_codes, strategy="random", batch_size=k, random_state=seed)
     return Ranking(np.asarray(sel.idx, dtype=np.intp), None, "random (cold start)")
+
+
+def _family(strategy, info: dict) -> str:
+    """The family (uncertainty, diversity, hybrid, …) behind this round's picks: an adaptive
+    strategy's arm of most picks when it says (`info["arm"]`), else the strategy's own."""
+    from ..strategies import make_strategy
+
+    arm = info.get("arm") if isinstance(info, dict) else None
+    if isinstance(arm, str):
+        try:
+            return type(make_strategy(arm)).family
+        except Exception:  # noqa: BLE001 - an arm that is not a registered name
+            pass
+    return getattr(type(strategy), "family", "")
 
 
 def cv_accuracy(X, y_codes: np.ndarray, model: str, seed: int) -> tuple[float | None, int | None]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from .auth import Principal
@@ -10,7 +11,7 @@ from .labellog import Outcome
 from .leases import Leased
 from .progress import iso
 from .queries import annotator_count
-from .schemas import EventOut, NextOut
+from .schemas import EventOut, NextOut, PredictionOut
 from .tables import Run
 
 
@@ -41,10 +42,14 @@ class Presenter:
             return NextOut(done=True, why="Nothing left to label for you: every item is labeled, "
                                           "skipped by you, or leased to someone else.", **common)
         item = self.runtime.items[leased.item_idx]
+        view = self.model_view(leased)
         out = NextOut(
             done=False, item_id=item["item_id"], kind=item["kind"], score=leased.score,
             rank=None if leased.rank is None else leased.rank + 1,
-            why=self.why(leased), lease_expires_at=iso(leased.expires_at), **common,
+            why=self.why(leased, view), lease_expires_at=iso(leased.expires_at),
+            prediction=None if view is None else [
+                PredictionOut(label=lab, probability=p) for lab, p in view["top"]],
+            **common,
         )
         if item["kind"] == "image":
             out.content_url = "/api/content?item_id=" + quote(item["item_id"], safe="")
@@ -54,7 +59,21 @@ class Presenter:
             out.fields = item["fields"]
         return out
 
-    def why(self, leased: Leased) -> str:
+    def model_view(self, leased: Leased) -> dict | None:
+        """The stored model's view of a queued item: {"top": [(label, probability), ...],
+        "family": ...}, or None."""
+        if not leased.prediction:
+            return None
+        try:
+            doc = json.loads(leased.prediction)
+            labels = self.runtime.labels
+            top = [(labels[int(c)], min(1.0, max(0.0, float(p)))) for c, p in doc["top"]
+                   if 0 <= int(c) < len(labels)]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return {"top": top, "family": str(doc.get("family") or "")} if top else None
+
+    def why(self, leased: Leased, view: dict | None = None) -> str:
         run = self.run(leased.run_id)
         if leased.rank is None and leased.resumed:
             return ("Still yours from before: the model has re-ranked the queue since you were "
@@ -65,11 +84,32 @@ class Presenter:
         if leased.score is None:
             return ("Random pick: no model yet — once items of at least two classes are "
                     "labeled, the strategy ranks the rest.")
-        return (f"Chosen by {run.strategy}: score {leased.score:.3f}, rank {leased.rank + 1} in "
-                f"the queue of model #{run.id} (trained on {run.n_labels} labels).")
+        where = (f"rank {leased.rank + 1} in the queue of model #{run.id}, trained on "
+                 f"{run.n_labels} labels")
+        reason = _plain_reason(view)
+        if reason:
+            return f"{reason} Chosen by {run.strategy} ({where})."
+        return f"Chosen by {run.strategy}: score {leased.score:.3f} ({where})."
 
     def event_out(self, who: Principal, out: Outcome) -> EventOut:
         with self.runtime.store.read() as s:
             count = annotator_count(s, who.id)
         return EventOut(event_id=out.event_id, kind=out.kind, item_id=out.item_id, label=out.label,
                         duplicate=out.duplicate, annotator_count=count)
+
+
+def _plain_reason(view: dict | None) -> str:
+    """Why, in plain words, from the model's view of the item and the strategy's family."""
+    if not view:
+        return ""
+    top, family = view["top"], view["family"]
+    (first, p1) = top[0]
+    if family == "exploration":
+        return (f"Unlike what is labeled so far: picked to cover the data (the model guesses "
+                f"{first}, {p1:.0%}).")
+    if len(top) > 1 and top[1][1] >= 0.5 * p1:
+        second, p2 = top[1]
+        return f"The model hesitates between {first} ({p1:.0%}) and {second} ({p2:.0%})."
+    if family == "baseline":
+        return f"A random pick (the model guesses {first}, {p1:.0%})."
+    return f"The model leans to {first} ({p1:.0%}) but is unsure enough to ask."

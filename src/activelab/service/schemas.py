@@ -118,6 +118,11 @@ class SettingsOut(BaseModel):
     model: str
 
 
+class PredictionOut(BaseModel):
+    label: Label
+    probability: float = Field(ge=0, le=1)
+
+
 class NextOut(BaseModel):
     """The leased item (or `done: true` when nothing is left for this annotator)."""
 
@@ -130,6 +135,9 @@ class NextOut(BaseModel):
     score: float | None = Field(None, description="The strategy's score (higher = more informative).")
     rank: int | None = None
     why: str = ""
+    prediction: list[PredictionOut] | None = Field(
+        None, description="The model's top classes for the item, most probable first (None "
+                          "before the first model, or for an item picked outside the queue).")
     lease_expires_at: str | None = None
     labels: list[Label]
     annotator: str

@@ -7,7 +7,8 @@ checks that the two agree.
     invitations one-time sign-in codes (hashed) for an annotator, until when, used when
     events      the append-only label log: label, relabel, skip, undo — who, what, when
     leases      which annotator holds which item until when (one row per leased item)
-    queue       the current ranking of unlabeled items by the strategy's score
+    queue       the current ranking of unlabeled items by the strategy's score, with the model's
+                top classes for each
     runs        every retrain: when, on how many labels, cross-validated accuracy, or the error;
                 its insights (accuracy estimate, stopping verdicts, forecast) as JSON
     settings    run-time settings an admin may change (JSON values)
@@ -144,6 +145,8 @@ class QueueEntry(Base):
     rank: Mapped[int] = mapped_column(Integer, index=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    # the model's view of the item, JSON {"top": [[label index, probability], ...], "family": …}
+    prediction: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Setting(Base):

@@ -14,6 +14,7 @@ worker picks up where the last one left off.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -170,7 +171,8 @@ class RetrainWorker:
                 scores = ranking.scores
                 s.execute(insert(QueueEntry), [
                     {"item_idx": int(i), "rank": r, "run_id": run.id,
-                     "score": None if scores is None else _finite(scores[r])}
+                     "score": None if scores is None else _finite(scores[r]),
+                     "prediction": _model_view(ranking, r)}
                     for r, i in enumerate(ranking.idx)
                 ])
         log.info("retrained on %d labels in %.2fs (%s); cv accuracy %s", n_labels,
@@ -191,6 +193,17 @@ class RetrainWorker:
             log.exception("the accuracy estimate / stopping rules failed")
             return {"estimate": None, "stopping": {}, "forecast": None,
                     "note": f"insights failed: {type(exc).__name__}: {exc}"[:500]}
+
+
+def _model_view(ranking, row: int, k: int = 3) -> str | None:
+    """What the labeling page shows of a queued row: the model's top `k` classes (label index,
+    probability) and the family of the strategy that chose it, as JSON."""
+    if ranking.proba is None:
+        return None
+    p = ranking.proba[row]
+    top = np.argsort(-p, kind="stable")[:k]
+    return json.dumps({"top": [[int(c), round(float(p[c]), 4)] for c in top if np.isfinite(p[c])],
+                       "family": ranking.family})
 
 
 def _finite(value) -> float | None:

@@ -43,6 +43,7 @@
       box.append(el("span", { class: "muted", text: next.why }));
       $("item-id").textContent = "";
       $("why").textContent = "";
+      $("prediction").textContent = "";
       document.body.dataset.itemId = "";
       setBusy(false);
       return;
@@ -58,6 +59,13 @@
     }
     $("item-id").textContent = `item ${next.item_id}`;
     $("why").textContent = next.why;
+    const pred = next.prediction || [];
+    $("prediction").textContent = pred.length
+      ? "Model: " + pred.map((p) => `${p.label} ${Math.round(100 * p.probability)} %`).join(" · ")
+      : "";
+    document.querySelectorAll("#label-buttons button").forEach((b) => {
+      b.classList.toggle("predicted", pred.length > 0 && b.dataset.label === pred[0].label);
+    });
     document.body.dataset.itemId = next.item_id;
     setBusy(false);
   }
