@@ -16,6 +16,7 @@ from activelab.estimate import (
     heldout_predictions,
     lure_accuracy,
     lure_weights,
+    rectified_accuracy,
 )
 
 
@@ -136,13 +137,51 @@ def test_estimate_accuracy_on_random_labels_is_close_to_the_truth():
     lab = rng.choice(1500, 120, replace=False)
     pool = np.setdiff1d(np.arange(1500), lab)
     model = LogisticRegression(max_iter=500)
-    est = estimate_accuracy(X[lab], y[lab], X[pool], model, random_state=0)
+    est = estimate_accuracy(X[lab], y[lab], X[pool], model, random=True, random_state=0)
     truth = (model.fit(X[lab], y[lab]).predict(X[pool]) == y[pool]).mean()
     assert est.low <= truth <= est.high and est.high - est.low < 0.25
-    assert est.method == "calibrated_cv" and est.n_labels == 120 and est.reliable
+    assert est.method == "rectified" and est.n_labels == 120 and est.reliable
     fitted = LogisticRegression(max_iter=500).fit(X[lab], y[lab])
-    again = estimate_accuracy(X[lab], y[lab], X[pool], model, fitted=fitted, random_state=0)
+    again = estimate_accuracy(X[lab], y[lab], X[pool], model, random=np.arange(120),
+                              fitted=fitted, random_state=0)
     assert again.accuracy == pytest.approx(est.accuracy)
+    unmarked = estimate_accuracy(X[lab], y[lab], X[pool], model, random_state=0)
+    assert unmarked.method == "calibrated_cv" and not unmarked.reliable
+    assert "no labels marked random" in unmarked.reason
+
+
+def test_rectified_estimate_is_unbiased_and_covers_whatever_chose_the_other_labels():
+    """20 random rows anchor it; 80 rows chosen for low confidence do not bias it."""
+    rng = np.random.default_rng(5)
+    hits, errors = [], []
+    for _ in range(400):
+        conf, p_right = _calibrated_world(3000, rng)
+        correct = rng.random(conf.size) < p_right
+        seed_rows = rng.choice(conf.size, 20, replace=False)
+        w = (1.02 - conf) ** 2
+        w[seed_rows] = 0
+        active = rng.choice(conf.size, 80, replace=False, p=w / w.sum())
+        lab = np.concatenate([seed_rows, active])
+        pool = np.setdiff1d(np.arange(conf.size), lab)
+        rnd = np.arange(lab.size) < 20
+        est = rectified_accuracy(conf[lab], correct[lab], conf[pool], rnd)
+        truth = correct.mean()  # the whole pool: labeled and unlabeled rows
+        hits.append(est.low <= truth <= est.high)
+        errors.append(est.accuracy - truth)
+    se = np.std(errors, ddof=1) / np.sqrt(len(errors))
+    assert abs(np.mean(errors)) < 4 * se
+    assert 0.85 <= np.mean(hits) <= 0.99
+
+
+def test_rectified_bad_inputs():
+    with pytest.raises(InvalidInputError, match="at least 2"):
+        rectified_accuracy([0.5, 0.6], [1, 0], [0.5], [True, False])
+    with pytest.raises(InvalidInputError, match="boolean mask"):
+        rectified_accuracy([0.5, 0.6], [1, 0], [0.5], [1, 1])
+    X = np.zeros((10, 2))
+    y = np.arange(10) % 2
+    with pytest.raises(InvalidInputError, match="positions into the 10 labeled rows"):
+        estimate_accuracy(X, y, X, random=[0, 12])
 
 
 def test_heldout_predictions_never_see_their_row():
@@ -177,3 +216,15 @@ def test_estimate_accuracy_bad_inputs():
         estimate_accuracy(X, y[:5], X)
     with pytest.raises(InvalidInputError, match="X_pool is empty"):
         estimate_accuracy(X, y, X[:0])
+
+
+def test_estimates_stay_in_range_with_the_point_inside_the_interval():
+    est = AccuracyEstimate(1.03, 1.01, 1.05, 0.9, 20, "rectified", True)
+    assert (est.low, est.accuracy, est.high) == (1.0, 1.0, 1.0)
+    est = AccuracyEstimate(0.5, 0.55, 0.7, 0.9, 20, "calibrated_cv", True)
+    assert est.low <= est.accuracy <= est.high
+    rng = np.random.default_rng(0)
+    for _ in range(50):  # nearly all right: the point can sit at the top of the range
+        c = rng.uniform(0.95, 1.0, 40)
+        r = rectified_accuracy(c, np.ones(40, bool), rng.uniform(0.97, 1.0, 500), np.ones(40, bool))
+        assert 0 <= r.low <= r.accuracy <= r.high <= 1

@@ -197,3 +197,30 @@ def test_forecast_bad_inputs(labels, acc, match):
 def test_decisions_serialize():
     d = overall_uncertainty(np.tile([0.5, 0.5], (3, 1)))
     assert set(d.to_dict()) == {"stop", "rule", "evidence", "reason"}
+
+
+def test_a_failed_fit_falls_back_to_flat_and_stops_only_on_steady_points():
+    labels = [20, 30, 40, 50]
+    steady = forecast_learning_curve(labels, [0.9, 0.9, 0.9, 0.9])
+    noisy = [0.6, 0.9, 0.6, 0.9]
+    fc = forecast_learning_curve(labels, noisy)
+    if fc.method == "flat":
+        assert "not fitted" in fc.reason
+    assert steady.labels_to_reach(0.95)["more_labels"] is None
+    assert not forecast_gain(labels, noisy).stop
+
+
+def test_monitor_records_the_first_firing():
+    from activelab.stopping import StoppingMonitor
+
+    m = StoppingMonitor(min_points=3)
+    p = np.arange(100) % 4
+    confident = np.tile([0.99999, 0.00001], (20, 1))
+    for n in (20, 30, 40, 50, 60):
+        m.update(n, stop_predictions=p, pool_proba=confident, accuracy=0.9, accuracy_ci=(0.89, 0.91))
+    assert m.fired_["stabilizing_predictions"] == 50  # 4 models → 3 kappas
+    assert m.fired_["overall_uncertainty"] == 20 and m.fired_["max_confidence"] == 20
+    assert m.fired_["forecast_gain"] is not None
+    assert len(m.predictions_) == 4
+    with pytest.raises(InvalidInputError, match="growing label counts"):
+        m.update(60, accuracy=0.9)

@@ -37,8 +37,10 @@ import numpy as np
 from ._errors import InvalidInputError
 
 __all__ = [
+    "RULES",
     "LearningCurveForecast",
     "StopDecision",
+    "StoppingMonitor",
     "cohen_kappa",
     "draw_stop_set",
     "forecast_gain",
@@ -257,7 +259,10 @@ class LearningCurveForecast:
         return np.clip(mid - self._z * sd, 0, 1), np.clip(mid + self._z * sd, 0, 1)
 
     def gain(self, horizon: int) -> tuple[float, float]:
-        """Expected accuracy gain from `horizon` more labels and the band's upper end."""
+        """Expected accuracy gain from `horizon` more labels and the band's upper end (for a
+        flat fallback: 0, and what the spread of the last points allows)."""
+        if self.method == "flat":
+            return 0.0, self._z * float(np.sqrt(2 * max(self.cov[0, 0], 0.0)))
         n = float(self.labels[-1])
         J = _power_law_grad([n + horizon], *self.params) - _power_law_grad([n], *self.params)
         sd = float(np.sqrt(max((J @ self.cov @ J.T)[0, 0], 0.0)))
@@ -377,6 +382,76 @@ def forecast_gain(labels, accuracy, *, horizon: int = 100, min_gain: float = 0.0
     if fc.method != "inverse_power_law":
         reason += f" ({fc.reason})"
     return StopDecision(stop, "forecast_gain", evidence, reason)
+
+
+# -- all rules, round by round ----------------------------------------------------------------
+
+#: The rules `StoppingMonitor` runs, in report order.
+RULES = ("stabilizing_predictions", "overall_uncertainty", "max_confidence", "forecast_gain")
+
+
+class StoppingMonitor:
+    """Every stopping rule, fed once per round; remembers when each first said *stop*.
+
+    The runner and the labeling service call it the same way::
+
+        monitor = StoppingMonitor()
+        decisions = monitor.update(n_labels, stop_predictions=model_preds_on_stop_set,
+                                   pool_proba=proba_on_unlabeled, accuracy=est.accuracy,
+                                   accuracy_ci=(est.low, est.high))
+        monitor.fired_   # {rule: labels at which it first fired, or None}
+
+    A rule whose input is not given (None) is skipped that round. Parameters are the rules'
+    (see each function); `forecast_gain` waits for `min_points` accuracy estimates.
+    """
+
+    def __init__(self, *, window: int = 3, kappa_threshold: float = 0.99,
+                 mean_entropy_threshold: float = 0.01, max_entropy_threshold: float = 0.001,
+                 horizon: int = 100, min_gain: float = 0.005, min_points: int = 5) -> None:
+        self.window = window
+        self.kappa_threshold = kappa_threshold
+        self.mean_entropy_threshold = mean_entropy_threshold
+        self.max_entropy_threshold = max_entropy_threshold
+        self.horizon = horizon
+        self.min_gain = min_gain
+        self.min_points = min_points
+        self.fired_: dict[str, int | None] = dict.fromkeys(RULES)
+        self.predictions_: list[np.ndarray] = []
+        self.labels_: list[int] = []
+        self.accuracy_: list[float] = []
+        self.sigma_: list[float] = []
+
+    def update(self, n_labels: int, *, stop_predictions=None, pool_proba=None, accuracy=None,
+               accuracy_ci=None) -> dict[str, StopDecision]:
+        """Record one round (the model trained on `n_labels` labels) and return each rule's
+        verdict. `accuracy_ci` (low, high) of a 90 % interval weights the forecast's points."""
+        out: dict[str, StopDecision] = {}
+        if stop_predictions is not None:
+            self.predictions_.append(np.asarray(stop_predictions))
+            del self.predictions_[:-(self.window + 1)]  # only the last window + 1 are needed
+            out["stabilizing_predictions"] = stabilizing_predictions(
+                self.predictions_, window=self.window, threshold=self.kappa_threshold)
+        if pool_proba is not None:
+            out["overall_uncertainty"] = overall_uncertainty(
+                pool_proba, threshold=self.mean_entropy_threshold)
+            out["max_confidence"] = max_confidence(pool_proba, threshold=self.max_entropy_threshold)
+        if accuracy is not None and np.isfinite(accuracy):
+            if self.labels_ and n_labels <= self.labels_[-1]:
+                raise InvalidInputError(
+                    f"rounds must come with growing label counts; got {n_labels} after {self.labels_[-1]}."
+                )
+            self.labels_.append(int(n_labels))
+            self.accuracy_.append(float(accuracy))
+            lo, hi = accuracy_ci if accuracy_ci is not None else (accuracy, accuracy)
+            self.sigma_.append(max(float(hi - lo) / (2 * 1.645), 1e-3))
+            if len(self.labels_) >= max(3, self.min_points):
+                out["forecast_gain"] = forecast_gain(
+                    self.labels_, self.accuracy_, horizon=self.horizon, min_gain=self.min_gain,
+                    sigma=self.sigma_)
+        for rule, decision in out.items():
+            if decision.stop and self.fired_[rule] is None:
+                self.fired_[rule] = int(n_labels)
+        return out
 
 
 # -- checks ---------------------------------------------------------------------------------

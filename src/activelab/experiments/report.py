@@ -1,4 +1,5 @@
-"""The human-readable side of results.json: learning-curve plot, adaptive-arm plot, report.md."""
+"""The human-readable side of results.json: learning-curve plot, adaptive-arm plot, estimated vs
+true accuracy plot, report.md."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from .summary import COVERAGE_FROM_LABELS, estimate_coverage, stopping_outcomes
 
 
 def write_report(results: dict, out: str | Path) -> Path:
@@ -16,6 +19,8 @@ def write_report(results: dict, out: str | Path) -> Path:
     has_arms = any("arms" in r for r in results["runs"])
     if has_arms:
         plot_arms(results, out / "arms.png")
+    if _monitored(results):
+        plot_estimates(results, out / "estimated_accuracy.png")
     path = out / "report.md"
     path.write_text(render_markdown(results, has_arms))
     return path
@@ -68,6 +73,61 @@ def plot_learning_curves(results: dict, path: Path) -> None:
     else:
         axes[0].legend(fontsize=8, loc="lower right")
         fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _monitored(results: dict) -> list[dict]:
+    return [r for r in results["runs"] if r.get("estimated_accuracy")]
+
+
+def plot_estimates(results: dict, path: Path) -> None:
+    """Left: estimated vs test accuracy, every round of every run (bars: the 90 % interval).
+    Right: share of runs whose interval holds the test accuracy, by label count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = _monitored(results)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    by_labels = defaultdict(list)
+    for covered in (True, False):
+        xs, ys, lo, hi = [], [], [], []
+        for r in runs:
+            for n, acc, est, ci in zip(r["labels"], r["accuracy"], r["estimated_accuracy"],
+                                       r["estimated_accuracy_ci"], strict=False):
+                if est is None:
+                    continue
+                hit = ci[0] <= acc <= ci[1]
+                if covered:
+                    by_labels[n].append(hit)
+                if hit == covered:
+                    xs.append(acc)
+                    ys.append(est)
+                    lo.append(max(est - ci[0], 0.0))
+                    hi.append(max(ci[1] - est, 0.0))
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", ms=2.5, lw=0.4, alpha=0.35,
+                    color="tab:blue" if covered else "tab:red",
+                    label="interval holds the test accuracy" if covered else "it does not")
+    lim = [min(ax.get_xlim()[0], ax.get_ylim()[0]), 1.0]
+    ax.plot(lim, lim, color="grey", ls="--", lw=1)
+    ax.set_xlabel("test accuracy")
+    ax.set_ylabel("estimated accuracy (no test labels)")
+    ax.set_title("Estimated vs true accuracy, every round")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    ns = sorted(by_labels)
+    ax2.plot(ns, [np.mean(by_labels[n]) for n in ns], marker="o", ms=3)
+    ax2.axhline(0.9, color="grey", ls="--", lw=1, label="nominal 90 %")
+    ax2.axvline(COVERAGE_FROM_LABELS, color="grey", ls=":", lw=1)
+    ax2.set_ylim(0, 1.02)
+    ax2.set_xlabel("labeled examples")
+    ax2.set_ylabel("share of runs covered")
+    ax2.set_title("Coverage of the 90 % interval")
+    ax2.legend(fontsize=8, loc="lower right")
+    ax2.grid(alpha=0.3)
+    fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -142,6 +202,8 @@ def render_markdown(results: dict, has_arms: bool = False) -> str:
     if fulls:
         lines += ["", f"Accuracy of the model trained on the whole pool: {np.mean(fulls):.4f}."]
     lines += ["", "![learning curves](learning_curves.png)", ""]
+    if _monitored(results):
+        lines += _monitor_markdown(results)
     if has_arms:
         lines += ["## Arms chosen by the adaptive strategies", "", "![arms](arms.png)", ""]
         for strategy, counts in _arm_counts(results).items():
@@ -149,6 +211,46 @@ def render_markdown(results: dict, has_arms: bool = False) -> str:
             lines.append(f"- {strategy}: {text}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _monitor_markdown(results: dict) -> list[str]:
+    runs = _monitored(results)
+    cov = estimate_coverage(runs)
+    lines = [
+        "## Accuracy without a test set",
+        "",
+        "After every round the model's accuracy was estimated from its labels alone "
+        "(`activelab.estimate.estimate_accuracy`: the model's confidence over the pool, corrected "
+        "by the 5-fold held-out hits of the random seed labels) with a 90 % interval.",
+        "",
+    ]
+    if cov["estimate_rounds"]:
+        lines.append(
+            f"Over all runs, the interval held the test accuracy in **{cov['estimate_coverage']:.1%}** "
+            f"of {cov['estimate_rounds']} rounds with at least {COVERAGE_FROM_LABELS} labels "
+            f"(mean estimate − test accuracy {cov['estimate_bias']:+.4f}, mean absolute error "
+            f"{cov['estimate_mae']:.4f})."
+        )
+    lines += ["", "| strategy | coverage (≥ 50 labels) | rounds | bias | MAE |", "|---|---|---|---|---|"]
+    for s in results["config"]["strategies"]:
+        c = estimate_coverage([r for r in runs if r["strategy"] == s])
+        if c["estimate_rounds"]:
+            lines.append(f"| {s} | {c['estimate_coverage']:.1%} | {c['estimate_rounds']} | "
+                         f"{c['estimate_bias']:+.4f} | {c['estimate_mae']:.4f} |")
+    lines += ["", "![estimated vs true accuracy](estimated_accuracy.png)", "",
+              "## When to stop: labels saved vs accuracy lost", "",
+              "Each rule (`activelab.stopping`) against labeling the whole budget, over all runs: "
+              "the runs where it fired, the mean label count at which it did, and over all runs the "
+              "labels it saved and the test accuracy given up (both 0 where it never fired).",
+              "",
+              "| rule | fired | labels at stop | labels saved | accuracy lost (mean) | accuracy lost (worst) |",
+              "|---|---|---|---|---|---|"]
+    for rule, o in stopping_outcomes(runs).items():
+        at = f"{o['labels_at_stop_mean']:.0f}" if o["labels_at_stop_mean"] is not None else "—"
+        lines.append(f"| {rule} | {o['fired']}/{o['runs']} | {at} | {o['labels_saved_mean']:.1f} | "
+                     f"{o['accuracy_lost_mean']:+.4f} | {o['accuracy_lost_max']:+.4f} |")
+    lines.append("")
+    return lines
 
 
 def _arm_counts(results: dict) -> dict[str, Counter]:

@@ -19,9 +19,10 @@ from .._validation import check_embedding
 from ..models import SCALES, SklearnModel, make_model, predict_labels, scale_pool
 from ..strategies import make_strategy
 from .datasets import load_dataset
+from .monitor import monitor_run
 from .summary import summarize
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,15 @@ class ExperimentConfig:
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     strategy_params: dict = field(default_factory=dict)
     embedding: str | None = None  # .npy, one row per dataset row (before the split)
+    # estimated accuracy and stopping rules per round (experiments/monitor.py): 5 extra fits a
+    # round, so off for costly models; not part of the identity (it changes no learning curve)
+    monitor: bool = True
 
     def identity(self) -> dict:
         """The fields that must match for saved runs to be reused (`embedding` only when set,
         so folders saved before it existed still resume)."""
         d = asdict(self)
-        for k in ("strategies", "seeds"):
+        for k in ("strategies", "seeds", "monitor"):
             d.pop(k)
         if d["embedding"] is None:
             d.pop("embedding")
@@ -146,6 +150,11 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
         "fit_seconds": result.fit_seconds,
         "full_pool_accuracy": full_acc,
     }
+    if config.monitor:  # what a user without a test set would have seen (reads no test label)
+        random_rounds = (None if strategy == "random" and config.initial_strategy == "random"
+                         else int(config.initial_strategy == "random"))
+        record.update(monitor_run(X_pool, y_pool, X_test, result.selected, result.labels, model,
+                                  np.unique(y), seed, random_rounds=random_rounds))
     arms = [info.get("arm") for info in result.info]
     if any(a is not None for a in arms):
         record["arms"] = arms
