@@ -93,3 +93,23 @@ def test_the_page_shows_the_model_and_highlights_its_guess(ten_label_app, browse
         assert highlighted.count() == 1
         guess = page.inner_text("#prediction").removeprefix("Model: ").split(" ")[0]
         assert highlighted.get_attribute("data-label") == guess
+
+
+def test_phone_width_has_no_horizontal_overflow(ten_label_app, browser_page):  # noqa: F811
+    """At 390 px the header wraps: nothing overflows sideways and 'Sign out' stays on screen,
+    on the labeling page and on the progress page (ten labels in the class-balance chart)."""
+    app, token = ten_label_app
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 800})
+    with ThreadServer(app) as server:
+        page.goto(f"{server.url}/login")
+        page.fill("#token", token)
+        page.click("#sign-in")
+        page.wait_for_url(f"{server.url}/")
+        page.wait_for_function("() => document.body.dataset.itemId && document.body.dataset.busy === '0'")
+        for path in ("/", "/progress"):
+            page.goto(server.url + path)
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, path
+            box = page.locator("#sign-out").bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (path, box)

@@ -118,7 +118,8 @@ class ServiceInsights:
                                              f"{len(m.labels_)} so far."}
         fc = forecast_learning_curve(m.labels_, m.accuracy_, sigma=m.sigma_)
         low, high = fc.plateau_band()
-        now = est.accuracy if est is not None else m.accuracy_[-1]
+        now = max(est.accuracy if est is not None else m.accuracy_[-1],
+                  float(fc.predict(m.labels_[-1])))  # targets the curve has not reached yet
         targets = []
         t = (math.floor(now / TARGET_STEP) + 1) * TARGET_STEP
         while t < 1.0 and len(targets) < MAX_TARGETS and t <= high + 1e-9:

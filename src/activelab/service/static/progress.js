@@ -67,14 +67,15 @@
     return { X, Y };
   }
 
-  function line(canvas, points, { ymin, ymax, xfmt, yfmt, dots, step, yInteger }) {
-    if (!points.length) return empty(canvas, "nothing yet");
+  function line(canvas, points, { ymin, ymax, xfmt, yfmt, dots, step, yInteger, none, xlabel }) {
+    if (!points.length) return empty(canvas, none || "nothing yet");
     const c = setup(canvas);
     const xs = points.map((p) => p[0]);
     let xmin = Math.min(...xs), xmax = Math.max(...xs);
     if (xmin === xmax) { xmin -= 1; xmax += 1; }
     const { X, Y } = axes(c, xmin, xmax, ymin, ymax, xfmt, yfmt, yInteger);
     const { ctx } = c;
+    if (xlabel) axisLabel(c, xlabel);
     ctx.strokeStyle = COLORS[0]; ctx.lineWidth = 2;
     ctx.beginPath();
     points.forEach(([x, y], i) => {
@@ -89,10 +90,26 @@
     }
   }
 
-  function bars(canvas, values, names, { ymax, yfmt }) {
-    if (!values.length) return empty(canvas, "nothing yet");
+  // A small caption under the x axis, at the right end.
+  function axisLabel(c, text) {
+    const { ctx, w, h } = c;
+    ctx.save();
+    ctx.fillStyle = "#5b6478"; ctx.textAlign = "right";
+    ctx.fillText(text, w - 4, h - 2);
+    ctx.restore();
+  }
+
+  function bars(canvas, values, names, { ymax, yfmt, xlabel, none }) {
+    if (!values.length) return empty(canvas, none || "nothing yet");
     const c = setup(canvas);
     const { ctx, w, h, pad } = c;
+    if (names) {
+      // Room for the names: rotated when a slot is narrower than its text.
+      const slotW = (w - pad.l - pad.r) / values.length;
+      const widest = Math.max(...names.map((n, i) => ctx.measureText(`${n} (${values[i]})`).width));
+      c.rotate = widest > slotW - 4;
+      if (c.rotate) pad.b = Math.min(90, 14 + Math.min(widest, 80) * 0.72);
+    }
     const top = niceMax(ymax || Math.max(1, ...values), !!names);
     const { Y } = axes(c, 0, 1, 0, top, null, yfmt, !!names);
     const slot = (w - pad.l - pad.r) / values.length;
@@ -102,10 +119,23 @@
       const x = pad.l + i * slot + (slot - bw) / 2;
       ctx.fillRect(x, Y(v), bw, Y(0) - Y(v));
       if (names) {
-        ctx.fillStyle = "#1d2330"; ctx.textAlign = "center";
-        ctx.fillText(`${names[i]} (${v})`, x + bw / 2, h - pad.b + 16);
+        ctx.fillStyle = "#1d2330";
+        let text = `${names[i]} (${v})`;
+        if (c.rotate) {
+          while (ctx.measureText(text).width > 80 && text.length > 4) text = text.slice(0, -5) + "…)";
+          ctx.save();
+          ctx.translate(x + bw / 2, h - pad.b + 8);
+          ctx.rotate(-Math.PI / 4);
+          ctx.textAlign = "right";
+          ctx.fillText(text, 0, 4);
+          ctx.restore();
+        } else {
+          ctx.textAlign = "center";
+          ctx.fillText(text, x + bw / 2, h - pad.b + 16);
+        }
       }
     });
+    if (xlabel) axisLabel(c, xlabel);
   }
 
   function table(node, head, rows) {
@@ -187,14 +217,22 @@
           yInteger: true, xfmt: (x) => `${+x.toFixed(1)} ${unit}`, yfmt: (y) => y.toFixed(0) });
       const names = Object.keys(prog.per_class);
       bars($("balance"), names.map((n) => prog.per_class[n]), names, { yfmt: (y) => y.toFixed(0) });
-      line($("curve"), prog.learning_curve.map((p) => [p.n_labels, p.cv_accuracy]),
-        { ymin: 0, ymax: 1, xfmt: (x) => `${+x.toFixed(1)}`, yfmt: (y) => y.toFixed(2), dots: true });
+      const cv = prog.learning_curve.filter((p) => p.cv_accuracy !== null);
+      line($("curve"), cv.map((p) => [p.n_labels, p.cv_accuracy]),
+        { ymin: 0, ymax: 1, xfmt: (x) => `${+x.toFixed(1)}`, yfmt: (y) => y.toFixed(2), dots: true,
+          xlabel: "labels",
+          none: prog.runs.length ? "after a retrain with ≥ 2 labels in each of two classes"
+                                 : "after the first retrain" });
       const scored = prog.queue_scores.filter((q) => q.score !== null);
       if (scored.length) {
         bars($("queue"), scored.map((q) => q.score), null,
-          { ymax: Math.max(...scored.map((q) => q.score)) || 1, yfmt: (y) => +y.toPrecision(2) + "" });
+          { ymax: Math.max(...scored.map((q) => q.score)) || 1, yfmt: (y) => +y.toPrecision(2) + "",
+            xlabel: "queue rank → (score, higher = asked first)" });
       } else {
-        empty($("queue"), prog.queue_scores.length ? "random order (no model yet)" : "queue empty");
+        const last = prog.runs.length ? prog.runs[0].strategy : "";
+        empty($("queue"), !prog.queue_scores.length ? "queue empty"
+          : last.startsWith("random") ? "random order (no model yet)"
+          : `${last} ranks without scores (an exploration pick)`);
       }
       insights($("insights"), prog.insights);
       table($("annotators"), ["annotator", "labels"], Object.entries(stats.per_annotator));
