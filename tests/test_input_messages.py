@@ -101,3 +101,41 @@ def test_an_id_like_column_is_warned_about(tmp_path):
 
     with pytest.warns(activelab.ActiveLabWarning, match=r"column 'rownames' looks like a row id"):
         load_file(_table(tmp_path), "label")
+
+
+def test_a_random_seed_set_holds_two_classes_on_imbalanced_data():
+    """16 % positives and 5 seed labels: some seeds draw one class. The seed set then gets a row
+    of the missing class (issue 16: one unlucky seed aborted the whole experiment)."""
+    from sklearn.datasets import make_classification
+
+    from activelab._simulate import ensure_classes
+
+    X, y = make_classification(n_samples=400, weights=[0.9], flip_y=0, random_state=0)
+    single = 0
+    for seed in range(12):
+        idx = np.sort(np.random.default_rng([seed, 0]).choice(350, 5, replace=False))
+        single += np.unique(y[50:][idx]).size == 1
+        r = activelab.simulate(X[50:], y[50:], X[:50], y[:50], strategy="margin", initial=5,
+                               rounds=1, batch_size=5, random_state=seed)
+        assert len(r.accuracy) == 2
+    assert single >= 1  # the case happened and was handled
+    # the repair: untouched when enough classes; otherwise one row of the missing class added
+    y2 = np.array([0] * 95 + [1] * 5)
+    assert (ensure_classes(np.array([0, 1, 98]), y2, 2, np.random.default_rng(0)) == [0, 1, 98]).all()
+    fixed = ensure_classes(np.arange(10), y2, 2, np.random.default_rng(0))
+    assert fixed.size == 10 and set(np.unique(y2[fixed])) == {0, 1} and len(set(fixed)) == 10
+    kept = ensure_classes(np.arange(10), y2, 0, np.random.default_rng(0))
+    assert (kept == np.arange(10)).all()
+    with pytest.raises(InvalidInputError, match="initial_min_classes"):
+        ensure_classes(np.arange(10), y2, -1, np.random.default_rng(0))
+
+
+def test_a_failing_run_names_its_seed(tmp_path, capsys):
+    from activelab.cli import main
+
+    path = tmp_path / "one.csv"
+    pd.DataFrame({"a": np.arange(40.0), "b": np.ones(40), "kind": ["x"] * 40}).to_csv(path, index=False)
+    code = main(["run", "--data", str(path), "--target", "kind", "--out", str(tmp_path / "o"),
+                 "--seeds", "3", "--strategy", "margin", "--rounds", "1"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and "seed 3, strategy 'margin'" in err, err

@@ -38,6 +38,7 @@ def simulate(
     X, y, X_test, y_test, *, strategy="margin", model=None, initial=20, batch_size: int = 10,
     rounds: int = 20, random_state=None, initial_strategy="random", classes=None,
     embedding=None, on_round: Callable[[int, SimulationResult], None] | None = None,
+    initial_min_classes: int = 2,
     **strategy_params,
 ) -> SimulationResult:
     """Run pool-based active learning with a simulated oracle.
@@ -54,6 +55,12 @@ def simulate(
     random_state : int or None; the seed set depends only on it, so runs with the same seed
         but different strategies start from the same labels (a paired comparison).
     initial_strategy : name or Strategy that needs no model (e.g. 'random') for the seed set.
+    initial_min_classes : int, default 2
+        A seed set of `initial` rows that holds fewer classes than this (a random draw on
+        imbalanced data can hold one) gets, for each missing class, one row of it in place of a
+        row of its most frequent class — as a real user seeds with an example of each class.
+        0 or 1 keeps the strategy's seed set as drawn. Draws that already hold enough classes are
+        unchanged, so stored runs reproduce.
     on_round : called after every round with (round, result so far).
 
     Returns
@@ -80,6 +87,9 @@ def simulate(
     y_obs = _empty_labels(y_true)
     init_idx = _initial_rows(X, y_true, initial, initial_strategy, estimator, embedding,
                              init_rng, classes, n)
+    if np.ndim(initial) == 0:
+        init_idx = ensure_classes(init_idx, y_true, initial_min_classes,
+                                  np.random.default_rng(None if seed is None else [seed, 1]))
     y_obs[init_idx] = y_true[init_idx]
     budget_left = n - init_idx.shape[0]
     if rounds * batch_size > budget_left:
@@ -143,6 +153,35 @@ def _initial_rows(X, y_true, initial, initial_strategy, estimator, embedding, rn
     if idx.size == 0 or idx.min() < 0 or idx.max() >= n:
         raise InvalidInputError(f"initial rows must be distinct positions in [0, {n}).")
     return idx
+
+
+def ensure_classes(idx: np.ndarray, y_true: np.ndarray, min_classes: int, rng) -> np.ndarray:
+    """`idx` with at least `min_classes` classes (as many as the pool has): each missing class,
+    rarest first, replaces a random row of the seed set's most frequent class with a random row
+    of its own. Returns `idx` itself when nothing is missing."""
+    if not isinstance(min_classes, (int, np.integer)) or isinstance(min_classes, bool) or min_classes < 0:
+        raise InvalidInputError(f"initial_min_classes must be a non-negative integer; got {min_classes!r}.")
+    pool_classes, pool_counts = np.unique(y_true, return_counts=True)
+    want = min(int(min_classes), pool_classes.size, idx.size)
+    have = np.unique(y_true[idx])
+    if have.size >= want:
+        return idx
+    idx = idx.copy()
+    chosen = set(idx.tolist())
+    for c in pool_classes[np.argsort(pool_counts, kind="stable")]:
+        if np.unique(y_true[idx]).size >= want:
+            break
+        if c in set(y_true[idx].tolist()):
+            continue
+        values, counts = np.unique(y_true[idx], return_counts=True)
+        majority = np.flatnonzero(y_true[idx] == values[np.argmax(counts)])
+        out = int(rng.choice(majority))
+        candidates = np.array([i for i in np.flatnonzero(y_true == c) if i not in chosen])
+        new = int(rng.choice(candidates))
+        chosen.discard(int(idx[out]))
+        chosen.add(new)
+        idx[out] = new
+    return np.sort(idx)
 
 
 def _record(result, X_test, y_test, fitted, y_obs, classes, fit_s, select_s, idx, info):

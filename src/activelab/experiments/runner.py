@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .._errors import InvalidInputError
+from .._errors import ActiveLabError, InvalidInputError
 from .._simulate import simulate
 from .._validation import check_embedding
 from ..models import SCALES, SklearnModel, make_model, predict_labels, scale_pool
@@ -131,13 +131,16 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
         pool_idx = split(np.arange(len(y)), y, seed, config.test_size)[0]
         embedding = load_embedding(config.embedding, len(y))[pool_idx]
     model = make_model(config.model)
-    result = simulate(
-        X_pool, y_pool, X_test, y_test, strategy=strategy, model=model,
-        initial=config.initial, batch_size=config.batch_size, rounds=config.rounds,
-        random_state=seed, initial_strategy=config.initial_strategy, classes=np.unique(y),
-        embedding=embedding, on_round=(lambda r, _res: on_round(r)) if on_round else None,
-        **config.strategy_params.get(strategy, {}),
-    )
+    try:
+        result = simulate(
+            X_pool, y_pool, X_test, y_test, strategy=strategy, model=model,
+            initial=config.initial, batch_size=config.batch_size, rounds=config.rounds,
+            random_state=seed, initial_strategy=config.initial_strategy, classes=np.unique(y),
+            embedding=embedding, on_round=(lambda r, _res: on_round(r)) if on_round else None,
+            **config.strategy_params.get(strategy, {}),
+        )
+    except ActiveLabError as exc:  # say which run: one seed's data can differ from the others'
+        raise type(exc)(f"seed {seed}, strategy {strategy!r}: {exc}") from exc
     full_acc = _full_pool_accuracy(model, seed, X_pool, y_pool, X_test, y_test, np.unique(y),
                                    cache_dir)
     record = {
