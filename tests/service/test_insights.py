@@ -68,7 +68,7 @@ def test_a_new_worker_picks_up_the_accuracy_history(api):
 def test_failing_insights_never_fail_the_retrain(api, monkeypatch):
     api.service.worker.run_once(force=True)
 
-    def broken(self, loop, y, seed):
+    def broken(self, loop, y, seed, random_rows=None):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(insights_module.ServiceInsights, "after_retrain", broken)

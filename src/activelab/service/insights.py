@@ -3,8 +3,9 @@ labeling, and how many more labels a target accuracy needs — what the progress
 
 `ServiceInsights` is kept by the retrain worker between retrains (like `modeling.ServiceLoop`):
 
-- the **estimate** is `activelab.estimate.estimate_accuracy` — k-fold held-out predictions on the
-  labels gathered so far, transferred to the unlabeled pool by the current model's confidence,
+- the **estimate** is `activelab.estimate.estimate_accuracy` — the model's confidence over the
+  unlabeled pool, corrected by the k-fold held-out hits of the labels that were picked at random
+  (those labeled before the first model ranked the queue, or all under the `random` strategy),
   with a 90 % interval and a `reliable` flag (see that module for its assumptions);
 - the **stopping rules** are `activelab.stopping.StoppingMonitor`'s: stabilizing predictions on a
   fixed stop set, overall uncertainty, max-confidence and the forecast's expected gain. In the
@@ -64,8 +65,11 @@ class ServiceInsights:
             self.monitor.accuracy_.append(float(est["accuracy"]))
             self.monitor.sigma_.append(max((est["high"] - est["low"]) / (2 * 1.645), 1e-3))
 
-    def after_retrain(self, loop, y_codes: np.ndarray, seed: int) -> dict:
-        """The insights for the model `loop` just fitted on `y_codes` (a JSON-able dict)."""
+    def after_retrain(self, loop, y_codes: np.ndarray, seed: int,
+                      random_rows: np.ndarray | None = None) -> dict:
+        """The insights for the model `loop` just fitted on `y_codes` (a JSON-able dict).
+        `random_rows` marks the labeled items that were picked at random (the cold-start queue,
+        a random strategy): the estimate's bias correction rests on them."""
         from ..estimate import estimate_accuracy
 
         labeled = y_codes != UNLABELED
@@ -86,6 +90,7 @@ class ServiceInsights:
         lab = np.flatnonzero(labeled)
         try:
             est = estimate_accuracy(X[lab], y_codes[lab], X[unlabeled], model=loop.factory,
+                                    random=None if random_rows is None else random_rows[lab],
                                     fitted=fitted, classes=np.arange(self.n_classes),
                                     random_state=seed)
         except ActiveLabError as exc:  # e.g. too few labels per class for k folds

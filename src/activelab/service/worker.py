@@ -139,11 +139,17 @@ class RetrainWorker:
         with self.store.read() as s:
             labeled = current_labels(s)
             run_no = int(s.scalar(select(func.count()).select_from(Run)) or 0) + 1
+            random_cutoff = s.scalar(  # until the first model ranked the queue, picks were random
+                select(Run.finished_at).where(Run.status == "ok", ~Run.strategy.like("random%"))
+                .order_by(Run.id).limit(1))
         code = {name: i for i, name in enumerate(self.labels)}
         y = np.full(self.X.shape[0], UNLABELED, dtype=np.int64)
+        random_rows = np.zeros(self.X.shape[0], dtype=bool)
         for idx, ev in labeled.items():
             if ev.label in code:
                 y[idx] = code[ev.label]
+                random_rows[idx] = (settings.strategy == "random" or random_cutoff is None
+                                    or ev.created_at <= random_cutoff)
         n_labels = int((y != UNLABELED).sum())
         run = Run(started_at=started, n_labels=n_labels, last_event_id=last_event_id,
                   strategy=settings.strategy, model=settings.model)
@@ -161,7 +167,7 @@ class RetrainWorker:
             return run
         run.status, run.strategy = "ok", ranking.strategy
         run.cv_accuracy, run.cv_folds = acc, folds
-        run.insights = dumps(self._insights(y, run_no))
+        run.insights = dumps(self._insights(y, run_no, random_rows))
         run.finished_at = utcnow()
         with self.store.write() as s:
             s.add(run)
@@ -180,7 +186,7 @@ class RetrainWorker:
         return run
 
 
-    def _insights(self, y: np.ndarray, seed: int) -> dict:
+    def _insights(self, y: np.ndarray, seed: int, random_rows: np.ndarray) -> dict:
         """The estimate, stopping verdicts and forecast after this retrain; a failure here is
         logged and recorded, never a failed retrain (the new queue matters more)."""
         try:
@@ -188,7 +194,7 @@ class RetrainWorker:
                 previous = [loads(text) for text in s.scalars(
                     select(Run.insights).where(Run.status == "ok").order_by(Run.id))]
             self.insights.seed_history(previous)
-            return self.insights.after_retrain(self.loop.loop, y, seed)
+            return self.insights.after_retrain(self.loop.loop, y, seed, random_rows=random_rows)
         except Exception as exc:  # noqa: BLE001 - reported in the run, the queue still swaps
             log.exception("the accuracy estimate / stopping rules failed")
             return {"estimate": None, "stopping": {}, "forecast": None,
