@@ -139,3 +139,34 @@ def test_a_failing_run_names_its_seed(tmp_path, capsys):
                  "--seeds", "3", "--strategy", "margin", "--rounds", "1"])
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2 and "seed 3, strategy 'margin'" in err, err
+
+
+def test_id_column_and_drop(tmp_path, capsys):
+    """--id-column and --drop keep columns out of the features (no id warning), resume with the
+    same options, and refuse unknown or repeated ids clearly."""
+    import warnings
+
+    from activelab.cli import main
+    from activelab.experiments.datasets import load_file
+
+    path = _table(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X, _ = load_file(path, "label", id_column="rownames")
+    assert X.shape[1] == 2
+    X, _ = load_file(path, "label", drop=("rownames", "b"))
+    assert X.shape[1] == 1
+    with pytest.raises(InvalidInputError, match="has no column 'nope'"):
+        load_file(path, "label", drop=("nope",))
+    with pytest.raises(InvalidInputError, match="cannot be dropped"):
+        load_file(path, "label", drop=("label",))
+    dup = pd.read_csv(path).assign(rownames=1)
+    dup.to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(InvalidInputError, match="repeats 1"):
+        load_file(tmp_path / "dup.csv", "label", id_column="rownames")
+    args = ["run", "--data", str(path), "--target", "label", "--id-column", "rownames",
+            "--drop", "b", "--out", str(tmp_path / "o"), "--seeds", "0", "--strategy", "random",
+            "--rounds", "1"]
+    assert main(args) == 0
+    assert main(args) == 0  # resumes: the same experiment
+    capsys.readouterr()

@@ -57,6 +57,8 @@ if typer is not None:
         jobs: int = typer.Option(1, help="Runs in parallel (processes)."),
         overwrite: bool = typer.Option(False, help="Discard runs already saved in --out."),
         embedding: Optional[Path] = typer.Option(None, help="Embedding .npy (one row per dataset row, see `activelab embed`) for geometry strategies."),
+        id_column: Optional[str] = typer.Option(None, "--id-column", help="Row-id column of --data: checked unique, not a feature."),
+        drop: str = typer.Option("", "--drop", help="Comma-separated columns of --data not to use as features."),
     ) -> None:
         """Simulate active learning for each strategy × seed and write results.json, plots and report.md."""
         from .experiments.report import write_report
@@ -68,7 +70,8 @@ if typer is not None:
             batch_size=batch_size, rounds=rounds, test_size=test_size, scale=scale,
             strategies=tuple(dict.fromkeys(s.strip() for s in strategy.split(",") if s.strip())),
             seeds=parse_seeds(seeds), strategy_params=parse_params(param),
-            embedding=str(embedding) if embedding else None,
+            embedding=str(embedding) if embedding else None, id_column=id_column,
+            drop=tuple(c.strip() for c in drop.split(",") if c.strip()),
         )
         if jobs < 1:
             raise InvalidInputError(f"--jobs must be at least 1; got {jobs}.")

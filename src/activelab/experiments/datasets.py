@@ -79,7 +79,8 @@ def describe_datasets() -> dict[str, str]:
 
 
 def load_dataset(name: str | None = None, *, data: str | Path | None = None,
-                 target: str | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                 target: str | None = None, seed: int = 0, id_column: str | None = None,
+                 drop=()) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) of a built-in dataset by `name`, or of a user file `data` with label column `target`.
 
     X is float64 except for `fashion_mnist` (float32, 220 MB) and the text sets (a SciPy CSR
@@ -87,7 +88,9 @@ def load_dataset(name: str | None = None, *, data: str | Path | None = None,
     every dataset and changes none: experiment seeds vary the split, not the data.
     """
     if data is not None:
-        return load_file(data, target)
+        return load_file(data, target, id_column=id_column, drop=drop)
+    if id_column or drop:
+        raise InvalidInputError("--id-column and --drop apply to a data file (--data).")
     if name is None:
         raise InvalidInputError("give a dataset name or a data file.")
     if name not in _DATASETS:
@@ -147,8 +150,10 @@ def _idx_file(folder: Path, stem: str, fix: str) -> Path:
     raise InvalidInputError(f"Fashion-MNIST: {folder} has no {stem}[.gz]; {fix}.")
 
 
-def load_file(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels from a CSV, Parquet or NPZ file."""
+def load_file(path: str | Path, target: str | None, *, id_column: str | None = None,
+              drop=()) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels from a CSV, Parquet or NPZ file. `id_column` (checked unique) and
+    the `drop` columns are not features."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"data file {str(path)!r} does not exist.")
@@ -156,6 +161,8 @@ def load_file(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndar
         raise InvalidInputError(f"data file {str(path)!r} is empty.")
     suffix = path.suffix.lower()
     if suffix == ".npz":
+        if id_column or drop:
+            raise InvalidInputError(f"{path.name}: --id-column and --drop apply to CSV and Parquet files.")
         return _load_npz(path, target or "y")
     if suffix not in {".csv", ".parquet", ".pq"}:
         raise InvalidInputError(
@@ -182,7 +189,19 @@ def load_file(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndar
             f"{path.name}: the target column {target!r} has {int(y.isna().sum())} empty values; "
             "a simulated oracle needs every label."
         )
-    features = frame.drop(columns=[target])
+    unknown = [c for c in [id_column, *drop] if c is not None and c not in frame.columns]
+    if unknown:
+        raise InvalidInputError(
+            f"{path.name} has no column {unknown[0]!r} (--id-column/--drop); columns are: "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    if id_column is not None and frame[id_column].duplicated().any():
+        dup = frame[id_column][frame[id_column].duplicated()].iloc[0]
+        dup = dup.item() if hasattr(dup, "item") else dup  # 1, not np.int64(1)
+        raise InvalidInputError(f"{path.name}: the id column {id_column!r} repeats {dup!r}; ids must be unique.")
+    if target in (id_column, *drop):
+        raise InvalidInputError(f"{path.name}: the target {target!r} cannot be dropped.")
+    features = frame.drop(columns=[target, *([id_column] if id_column else []), *drop])
     if features.shape[1] == 0:
         raise InvalidInputError(f"{path.name} has no feature columns besides {target!r}.")
     missing = features.isna().any(axis=1).to_numpy()
@@ -232,7 +251,8 @@ def _warn_id_like(features, name: str) -> None:
         warnings.warn(
             f"{name}: column {col!r} looks like a row id ({what}) and is used as a feature; if "
             "the file is sorted by class it leaks the label. Drop it from the file unless it "
-            "carries information.", ActiveLabWarning, stacklevel=3)
+            "carries information (activelab run --id-column / --drop).", ActiveLabWarning,
+            stacklevel=3)
 
 
 def _load_npz(path: Path, target: str) -> tuple[np.ndarray, np.ndarray]:

@@ -44,18 +44,22 @@ class ExperimentConfig:
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     strategy_params: dict = field(default_factory=dict)
     embedding: str | None = None  # .npy, one row per dataset row (before the split)
+    id_column: str | None = None  # of `data`: a row id, checked unique and not used as a feature
+    drop: tuple[str, ...] = ()  # columns of `data` not to use as features
     # estimated accuracy and stopping rules per round (experiments/monitor.py): 5 extra fits a
     # round, so off for costly models; not part of the identity (it changes no learning curve)
     monitor: bool = True
 
     def identity(self) -> dict:
-        """The fields that must match for saved runs to be reused (`embedding` only when set,
-        so folders saved before it existed still resume)."""
+        """The fields that must match for saved runs to be reused (`embedding`, `id_column` and
+        `drop` only when set, so folders saved before they existed still resume)."""
         d = asdict(self)
         for k in ("strategies", "seeds", "monitor"):
             d.pop(k)
-        if d["embedding"] is None:
-            d.pop("embedding")
+        d["drop"] = list(d["drop"])  # as JSON stores it
+        for k, default in (("embedding", None), ("id_column", None), ("drop", [])):
+            if d[k] == default:
+                d.pop(k)
         return d
 
 
@@ -123,7 +127,8 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
     The full-pool reference accuracy depends on the seed only, so with `cache_dir` it is
     computed once per seed and shared by every strategy (one fit of a deep model on the whole
     pool costs more than a whole active-learning run)."""
-    X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed)
+    X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed,
+                        id_column=config.id_column, drop=config.drop)
     X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
     X_pool, X_test = scale_pool(X_pool, X_test, scale=config.scale)
     embedding = None
@@ -236,7 +241,8 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
     """Run every (strategy, seed) not already saved in `out`, then write results.json and
     return it. Finished runs are saved as they complete, so Ctrl-C loses only runs in flight."""
     validate_config(config)
-    _, y = load_dataset(config.dataset, data=config.data, target=config.target)  # fail fast on bad data
+    _, y = load_dataset(config.dataset, data=config.data, target=config.target,  # fail fast
+                        id_column=config.id_column, drop=config.drop)
     if config.embedding:
         load_embedding(config.embedding, len(y))
     store = RunStore(Path(out), config, overwrite)
