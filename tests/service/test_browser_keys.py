@@ -11,6 +11,7 @@ from activelab.service.auth import add_annotator
 from ._data import make_table
 from ._server import ThreadServer
 from .test_browser import browser_page  # noqa: F401 - the fixture
+from .test_browser_outage import sign_in
 
 LABELS = [f"c{i}" for i in range(10)]
 
@@ -30,11 +31,7 @@ def test_key_zero_and_the_undo_message(ten_label_app, browser_page):  # noqa: F8
     app, token = ten_label_app
     page = browser_page
     with ThreadServer(app) as server:
-        page.goto(f"{server.url}/login")
-        page.fill("#token", token)
-        page.click("#sign-in")
-        page.wait_for_url(f"{server.url}/")
-        page.wait_for_function("() => document.body.dataset.itemId && document.body.dataset.busy === '0'")
+        sign_in(page, server.url, token)
         assert page.inner_text("button[data-label='c9'] kbd") == "0"
         item = page.evaluate("() => document.body.dataset.itemId")
         page.keyboard.press("0")
@@ -72,10 +69,7 @@ def test_the_page_shows_the_model_and_highlights_its_guess(ten_label_app, browse
     worker = app.state.service.worker
     page = browser_page
     with ThreadServer(app) as server:
-        page.goto(f"{server.url}/login")
-        page.fill("#token", token)
-        page.click("#sign-in")
-        page.wait_for_url(f"{server.url}/")
+        sign_in(page, server.url, token)
         for key in "1212":  # two classes, so a model can be trained
             page.wait_for_function("() => document.body.dataset.itemId && "
                                    "document.body.dataset.busy === '0'")
@@ -102,11 +96,7 @@ def test_phone_width_has_no_horizontal_overflow(ten_label_app, browser_page):  #
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 800})
     with ThreadServer(app) as server:
-        page.goto(f"{server.url}/login")
-        page.fill("#token", token)
-        page.click("#sign-in")
-        page.wait_for_url(f"{server.url}/")
-        page.wait_for_function("() => document.body.dataset.itemId && document.body.dataset.busy === '0'")
+        sign_in(page, server.url, token)
         for path in ("/", "/progress"):
             page.goto(server.url + path)
             page.wait_for_load_state("networkidle")
