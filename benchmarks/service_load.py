@@ -400,9 +400,30 @@ def drop_pg_database(admin_url: str, url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-SUITE = [  # (backend, annotators): the issue's targets
-    ("sqlite", 50), ("postgresql", 50), ("postgresql", 200),
+SUITE = [  # (backend, annotators, think seconds): the issue's targets, and 200 at a slower pace
+    ("sqlite", 50, 2.0), ("postgresql", 50, 2.0), ("postgresql", 200, 2.0), ("postgresql", 200, 5.0),
 ]
+
+
+def markdown(results: list[dict]) -> str:
+    """The README's table from the suite's results."""
+    rows = ["| database | annotators | think | labels/s | next p50 / p99 | submit p50 / p99 | "
+            "restart → first answer (median, max) | SIGKILL server / worker: lost, duplicated, "
+            "double leases | load avg (start → end) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        f = r.get("faults", {})
+        srv, wrk = f.get("server_sigkill", {}), f.get("worker_sigkill", {})
+        rs = r.get("restart_to_first_answer_s", {})
+        rows.append(
+            f"| {r['backend']} | {r['annotators']} | {r['think_s']:g} s | {r['labels_per_s']} | "
+            f"{r['next_p50_ms']} / {r['next_p99_ms']} ms | {r['label_p50_ms']} / {r['label_p99_ms']} ms | "
+            f"{rs.get('median', '–')} s, {rs.get('max', '–')} s | "
+            f"{srv.get('lost', '–')}, {srv.get('duplicated_request_ids', '–')}, {srv.get('double_leases', '–')} / "
+            f"{wrk.get('lost', '–')}, {wrk.get('duplicated_request_ids', '–')}, {wrk.get('double_leases', '–')} "
+            f"({wrk.get('workers_killed', 0)} workers killed) | "
+            f"{r['loadavg_1min'][0]} → {r['loadavg_1min'][1]} |")
+    return "\n".join(rows)
 
 
 def main() -> None:
@@ -424,17 +445,18 @@ def main() -> None:
     args = ap.parse_args()
     if args.suite:
         results = []
-        for backend, n in SUITE:
+        for backend, n, think in SUITE:
             if backend == "postgresql" and not args.db:
                 print("skipping PostgreSQL: no --db", file=sys.stderr)
                 continue
-            sub = argparse.Namespace(**{**vars(args), "annotators": n,
+            sub = argparse.Namespace(**{**vars(args), "annotators": n, "think": think,
                                         "db": args.db if backend == "postgresql" else None,
                                         "fresh_pg": backend == "postgresql",
                                         "restarts": args.restarts or 5, "faults": True})
             results.append(run(sub))
             print(json.dumps(results[-1]), flush=True)
         RESULTS.write_text(json.dumps({"machine": machine(), "runs": results}, indent=2) + "\n")
+        print(markdown(results))
         return
     result = run(args)
     print(json.dumps(result, indent=2))
