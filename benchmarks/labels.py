@@ -45,7 +45,7 @@ from activelab.experiments.runner import split  # noqa: E402
 from activelab.experiments.summary import summarize  # noqa: E402
 from activelab import simulate  # noqa: E402
 
-ACTIVELAB = ("random", "margin", "entropy", "coreset", "badge", "typiclust", "density_weighted")
+ACTIVELAB = ("random", "margin", "entropy", "coreset", "badge", "typiclust", "density_weighted", "auto")
 PEER_STRATEGIES = ("margin", "entropy", "coreset")
 INITIAL = 20
 TEST_SIZE = 0.25
@@ -418,7 +418,7 @@ def parse_args(argv=None):
                    else list(range(int(s.split("-")[0]), int(s.split("-")[1]) + 1)))
     p.add_argument("--rounds", type=int, default=None, help="cap on rounds (default 20 at batch 10, 10 at 50)")
     p.add_argument("--strategies", type=lambda s: s.split(","), default=None,
-                   help="activelab names (default: random and the six benchmarked)")
+                   help="activelab names (default: random, the six benchmarked and auto)")
     p.add_argument("--libs", type=lambda s: [x for x in s.split(",") if x and x != "none"], default=None,
                    help="peers whose margin/entropy/coreset run too (default: every importable one; "
                         "'none': activelab's strategies only)")

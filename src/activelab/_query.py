@@ -11,7 +11,7 @@ from .strategies import Selection, make_strategy
 
 
 def propose(
-    X, y, *, strategy="margin", model=None, batch_size: int = 10, random_state=None,
+    X, y, *, strategy="auto", model=None, batch_size: int = 10, random_state=None,
     classes=None, embedding=None, **strategy_params,
 ) -> Selection:
     """Like `query`, but returns the full `Selection` (chosen rows, every candidate's score, info)."""
@@ -28,7 +28,7 @@ def propose(
 
 
 def query(
-    X, y, *, strategy="margin", model=None, batch_size: int = 10, random_state=None,
+    X, y, *, strategy="auto", model=None, batch_size: int = 10, random_state=None,
     classes=None, embedding=None, **strategy_params,
 ) -> np.ndarray:
     """Pick the next `batch_size` pool rows to label.
@@ -40,7 +40,9 @@ def query(
     y : array-like of shape (n_samples,)
         Labels, with `activelab.UNLABELED` (-1) for integers or None/NaN for object/float arrays.
     strategy : str or Strategy
-        A registered name (see `activelab strategies`) or a strategy object.
+        A registered name (see `activelab strategies`) or a strategy object. Default ``"auto"``,
+        the recommended default: TypiClust while labels are few or the model misfits them,
+        BADGE after (`activelab.strategies.auto.Auto`).
     model : scikit-learn classifier, model factory or fitted model, optional
         A scikit-learn classifier with predict_proba, fitted (used as is) or not (a clone is
         fitted on the labeled rows); or any object of the model seam (`activelab.models`).

@@ -43,7 +43,7 @@ if typer is not None:
         dataset: Optional[str] = typer.Option("digits", help="Built-in dataset (see `activelab datasets`)."),
         data: Optional[Path] = typer.Option(None, help="User data file: .csv, .parquet or .npz (overrides --dataset)."),
         target: Optional[str] = typer.Option(None, help="Label column of --data (.npz: array name, default 'y')."),
-        strategy: str = typer.Option("random,margin,entropy", help="Comma-separated strategy names."),
+        strategy: str = typer.Option("random,auto,margin", help="Comma-separated strategy names; auto is the recommended default, random the baseline."),
         model: str = typer.Option("logreg", help="Model name (see `activelab models`) or module:Class."),
         initial: int = typer.Option(20, help="Size of the seed set."),
         initial_strategy: str = typer.Option("random", help="Strategy that picks the seed set (needs no model)."),

@@ -48,7 +48,7 @@ class ProjectConfig:
     data_kind: str
     labels: list[str]
     task: str = "classification"
-    strategy: str = "margin"
+    strategy: str = "auto"
     model: str = "logreg"
     features: str = "auto"
     lease_seconds: int = 600

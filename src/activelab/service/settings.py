@@ -24,7 +24,7 @@ class Settings:
     lease_seconds: int = 600
     retrain_every: int = 10
     queue_size: int = 100
-    strategy: str = "margin"
+    strategy: str = "auto"
     model: str = "logreg"
 
     def as_dict(self) -> dict:
