@@ -40,7 +40,7 @@ class ExperimentConfig:
     rounds: int = 20
     test_size: float = 0.25
     scale: str = "pool"
-    strategies: tuple[str, ...] = ("random", "margin", "entropy")
+    strategies: tuple[str, ...] = ("random", "auto", "margin")  # as `activelab run`
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     strategy_params: dict = field(default_factory=dict)
     embedding: str | None = None  # .npy, one row per dataset row (before the split)

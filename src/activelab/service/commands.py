@@ -61,7 +61,7 @@ def init(
     data: Path = typer.Option(..., "--data", help="A folder of PNG/JPEG images, a CSV/Parquet table, or JSONL text."),
     labels: str = typer.Option(..., "--labels", help='Comma-separated label set, e.g. "benign,malignant".'),
     task: str = typer.Option("classification", "--task", help="Only classification for now."),
-    strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default margin; see `activelab strategies`)."),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default auto: TypiClust while labels are few, BADGE after; see `activelab strategies`)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model (default logreg; see `activelab models`)."),
     features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], ssl[:N], tfidf[:COLUMN], sentence[:COLUMN], columns:A,B or a .npy embedding file."),
     db: Optional[str] = _db_option(),
