@@ -20,6 +20,7 @@ date-time (UTC unless it has an offset).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ipaddress
 import sys
@@ -132,16 +133,11 @@ def export(
     """Export the labels (current labels, or the whole history) as CSV or JSONL."""
     from . import export as exporting
     from .errors import LabelError
-    from .project import Project
-    from .runtime import open_store
 
     if format not in exporting.FORMATS:
         raise LabelError(f"--format must be one of {', '.join(exporting.FORMATS)}; got {format!r}.")
-    store = open_store(Project.open(project), db)
-    try:
+    with _store(project, db) as store:
         fields, rows = exporting.export_rows(store, history=history)
-    finally:
-        store.dispose()
     body = exporting.render(fields, rows, format)
     if out is None:
         sys.stdout.write(body)
@@ -168,11 +164,8 @@ def token_add(
     from .auth import add_annotator, parse_expiry
 
     expires_at = None if expires is None else parse_expiry(expires)
-    store = _store(project, db)
-    try:
+    with _store(project, db) as store:
         token = add_annotator(store, name, admin=admin, expires_at=expires_at)
-    finally:
-        store.dispose()
     role = "admin" if admin else "annotator"
     until = "" if expires_at is None else f" until {_when(expires_at)}"
     typer.echo(f"created {role} {name!r}{until}; keep this token secret, it is not stored and "
@@ -186,11 +179,8 @@ def token_list(project: Path = typer.Argument(..., help="Project folder."),
     from .auth import list_annotators
     from .db import utcnow
 
-    store = _store(project, db)
-    try:
+    with _store(project, db) as store:
         rows = list_annotators(store)
-    finally:
-        store.dispose()
     now = utcnow()
     for row in rows:
         if row.revoked_at:
@@ -208,11 +198,8 @@ def token_revoke(project: Path = typer.Argument(..., help="Project folder."),
     """Revoke an annotator's token and end their browser sessions (their labels stay)."""
     from .auth import revoke_annotator
 
-    store = _store(project, db)
-    try:
+    with _store(project, db) as store:
         revoke_annotator(store, name)
-    finally:
-        store.dispose()
     typer.echo(f"revoked {name!r}")
 
 
@@ -229,11 +216,8 @@ def invite_add(
     from .invitations import invite
 
     expires_at = parse_expiry(expires)
-    store = _store(project, db)
-    try:
+    with _store(project, db) as store:
         inv = invite(store, name, admin=admin, expires_at=expires_at)
-    finally:
-        store.dispose()
     role = "admin" if inv.is_admin else "annotator"
     who = f"new {role}" if inv.new_annotator else f"existing {role}"
     typer.echo(f"invited {who} {inv.name!r}: the code below signs in once, until "
@@ -249,11 +233,8 @@ def invite_list(project: Path = typer.Argument(..., help="Project folder."),
     from .db import utcnow
     from .invitations import list_invitations
 
-    store = _store(project, db)
-    try:
+    with _store(project, db) as store:
         rows = list_invitations(store)
-    finally:
-        store.dispose()
     now = utcnow()
     for row in rows:
         role = "admin" if row.is_admin else "annotator"
@@ -265,11 +246,17 @@ def invite_list(project: Path = typer.Argument(..., help="Project folder."),
                    f"expires {_when(row.expires_at)}")
 
 
+@contextlib.contextmanager
 def _store(project: Path, db: str | None):
+    """The project's database for one command, disposed of at the end."""
     from .project import Project
     from .runtime import open_store
 
-    return open_store(Project.open(project), db)
+    store = open_store(Project.open(project), db)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 def _is_loopback(host: str) -> bool:
