@@ -176,3 +176,16 @@ def api(project_dir, db_url):
     with TestClient(app) as client:
         yield Api(client, tokens, app)
     runtime.close()
+
+
+@pytest.fixture
+def init(capsys):
+    """`activelab init DIR --data DATA --labels a,b [--db URL]`: (exit code, stderr)."""
+    from activelab.service.commands import main
+
+    def invoke(proj, data, *extra):
+        capsys.readouterr()
+        code = main(["init", str(proj), "--data", str(data), "--labels", "a,b", *extra])
+        return code, capsys.readouterr().err
+
+    return invoke

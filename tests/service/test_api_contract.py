@@ -223,19 +223,6 @@ def test_options_on_an_unknown_path_is_404(api):
 # -- activelab init --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def init(capsys):
-    """`activelab init DIR --data DATA --labels a,b [--db URL]`: (exit code, stderr)."""
-    from activelab.service.commands import main
-
-    def invoke(proj, data, *extra):
-        capsys.readouterr()
-        code = main(["init", str(proj), "--data", str(data), "--labels", "a,b", *extra])
-        return code, capsys.readouterr().err
-
-    return invoke
-
-
 def _csv(path, ids: list[str]):
     path.write_bytes(("id,f1,f2\n" + "".join(f'"{i}",{k}.5,{k % 2}\n' for k, i in enumerate(ids)))
                      .encode("utf-8"))

@@ -102,19 +102,6 @@ def _rows(ids: list[str]) -> str:
     return "id,f1,f2\n" + "".join(f"{i},{k}.5,{k % 2}\n" for k, i in enumerate(ids))
 
 
-@pytest.fixture
-def init(capsys):
-    """`activelab init DIR --data DATA --labels a,b ...`: (exit code, stderr)."""
-    from activelab.service.commands import main
-
-    def invoke(proj, data, *extra):
-        capsys.readouterr()
-        code = main(["init", str(proj), "--data", str(data), "--labels", "a,b", *extra])
-        return code, capsys.readouterr().err
-
-    return invoke
-
-
 def test_csv_ids_are_kept_as_written(tmp_path, init):
     ids = ["001", "2", "10", "1e3", "NA", "nan", " 7"]
     code, err = init(tmp_path / "p", _csv(tmp_path / "t.csv", _rows(ids)))
