@@ -47,13 +47,13 @@ class ServiceInsights:
         size = min(STOP_SET_SIZE, int(n_items))
         self.stop_idx = np.sort(self.rng.choice(int(n_items), size=size, replace=False))
         self.monitor = StoppingMonitor()
-        self._seeded = False
+        self.seeded = False  # whether the stored accuracy history has been replayed
 
     def seed_history(self, previous: list[dict]) -> None:
         """Replay stored estimates (oldest first) into the monitor's accuracy history, once."""
-        if self._seeded:
+        if self.seeded:
             return
-        self._seeded = True
+        self.seeded = True
         for doc in previous:
             est = (doc or {}).get("estimate") or {}
             n = est.get("n_labels")
@@ -67,7 +67,8 @@ class ServiceInsights:
 
     def after_retrain(self, loop, y_codes: np.ndarray, seed: int,
                       random_rows: np.ndarray | None = None) -> dict:
-        """The insights for the model `loop` just fitted on `y_codes` (a JSON-able dict).
+        """The insights for the model `loop` just fitted on `y_codes` (a dict; `dumps` makes
+        it JSON-safe).
         `random_rows` marks the labeled items that were picked at random (the cold-start queue,
         a random strategy): the estimate's bias correction rests on them."""
         from ..estimate import estimate_accuracy
@@ -105,7 +106,7 @@ class ServiceInsights:
             accuracy=est.accuracy if use_est else None,
             accuracy_ci=(est.low, est.high) if use_est else None)
         if est is not None:
-            out["estimate"] = _clean(est.to_dict())
+            out["estimate"] = est.to_dict()
         out["stopping"] = {
             rule: {"stop": bool(d.stop), "reason": d.reason,
                    "fired_at": self.monitor.fired_.get(rule)}
@@ -130,10 +131,10 @@ class ServiceInsights:
         while t < 1.0 and len(targets) < MAX_TARGETS and t <= high + 1e-9:
             targets.append({"target": round(t, 4), **fc.labels_to_reach(round(t, 4))})
             t += TARGET_STEP
-        return _clean({"method": fc.method, "plateau": fc.plateau, "plateau_low": low,
-                       "plateau_high": high, "targets": targets,
-                       "reason": fc.reason or ("no target above the estimate lies within the "
-                                               "plateau's band" if not targets else "")})
+        return {"method": fc.method, "plateau": fc.plateau, "plateau_low": low,
+                "plateau_high": high, "targets": targets,
+                "reason": fc.reason or ("no target above the estimate lies within the "
+                                        "plateau's band" if not targets else "")}
 
 
 def _clean(obj):

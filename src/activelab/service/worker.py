@@ -190,10 +190,10 @@ class RetrainWorker:
         """The estimate, stopping verdicts and forecast after this retrain; a failure here is
         logged and recorded, never a failed retrain (the new queue matters more)."""
         try:
-            with self.store.read() as s:
-                previous = [loads(text) for text in s.scalars(
-                    select(Run.insights).where(Run.status == "ok").order_by(Run.id))]
-            self.insights.seed_history(previous)
+            if not self.insights.seeded:  # once per worker: the stored history, oldest first
+                with self.store.read() as s:
+                    self.insights.seed_history([loads(text) for text in s.scalars(
+                        select(Run.insights).where(Run.status == "ok").order_by(Run.id))])
             return self.insights.after_retrain(self.loop.loop, y, seed, random_rows=random_rows)
         except Exception as exc:  # noqa: BLE001 - reported in the run, the queue still swaps
             log.exception("the accuracy estimate / stopping rules failed")
