@@ -121,13 +121,14 @@ def rank_pool(service_loop: ServiceLoop, y_codes: np.ndarray, strategy: str, mod
 def _family(strategy, info: dict) -> str:
     """The family (uncertainty, diversity, hybrid, …) behind this round's picks: an adaptive
     strategy's arm of most picks when it says (`info["arm"]`), else the strategy's own."""
-    from ..strategies import make_strategy
+    from .._errors import UnknownNameError
+    from ..strategies import strategy_class
 
     arm = info.get("arm") if isinstance(info, dict) else None
     if isinstance(arm, str):
         try:
-            return type(make_strategy(arm)).family
-        except Exception:  # noqa: BLE001 - an arm that is not a registered name
+            return strategy_class(arm).family
+        except UnknownNameError:  # an arm that is not a registered name
             pass
     return getattr(type(strategy), "family", "")
 
