@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_batch_size, check_pool
+from ._validation import check_batch_size, check_embedding, check_pool
 from .loop import build_context, select_checked
 from .strategies import Selection, make_strategy
 
@@ -20,9 +20,11 @@ def propose(
     batch_size = check_batch_size(batch_size, int((~labeled).sum()))
     rng = np.random.default_rng(random_state)
     seed = int(rng.integers(2**31 - 1))
-    ctx = build_context(
+    if embedding is not None:
+        embedding = check_embedding(embedding, labeled.shape[0])
+    ctx = build_context(  # X and y were checked above: once is enough (a pass over all of X)
         X, y_arr, strategy=strat, model=model, classes=classes, embedding=embedding,
-        random_state=seed,
+        random_state=seed, validate=False, labeled=labeled,
     )
     return select_checked(strat, ctx, batch_size, rng)
 

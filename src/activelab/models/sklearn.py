@@ -113,6 +113,10 @@ class SklearnFitted:
     the estimator never saw get probability 0).
     """
 
+    #: scikit-learn's predict_proba only reads the fitted estimator, so blocks of rows may be
+    #: predicted on several threads at once (`PoolContext.proba`).
+    parallel_predict = True
+
     def __init__(self, estimator, classes) -> None:
         check_classifier(estimator)
         self.estimator = estimator

@@ -114,15 +114,21 @@ class PoolContext:
         return self.factory
 
     def proba(self, who: str = "this strategy") -> np.ndarray:
-        """Predicted probabilities of the candidates, shape (n_candidates, n_classes)."""
+        """Predicted probabilities of the candidates, shape (n_candidates, n_classes).
+
+        Predicted a block of rows at a time (`map_rows`): the candidate rows are never copied
+        whole, so memory beyond the table is one block of inputs."""
         if "proba" not in self._cache:
             model = self.require_model(who)
-            self._cache["proba"] = model.predict_proba(take_rows(self.X, self.candidate_idx))
+            self._cache["proba"] = map_rows(model.predict_proba, self.X, self.candidate_idx,
+                                            threads=predict_threads(model))
         return self._cache["proba"]
 
     def predict_proba_rows(self, idx: np.ndarray, who: str = "this strategy") -> np.ndarray:
         """The fitted model's probabilities for pool rows `idx` (labeled or not), not cached."""
-        return self.require_model(who).predict_proba(take_rows(self.X, np.asarray(idx, dtype=np.intp)))
+        model = self.require_model(who)
+        return map_rows(model.predict_proba, self.X, np.asarray(idx, dtype=np.intp),
+                        threads=predict_threads(model))
 
     def last_layer_input(self, who: str = "this strategy") -> np.ndarray:
         """What the model's final layer sees for each candidate, shape (n_candidates, n_dims)."""
@@ -134,7 +140,7 @@ class PoolContext:
                     f"{who} needs the model's last-layer inputs, but {type(model).__name__} has no "
                     "last_layer_input(X); implement it (see activelab.models.LastLayer)."
                 )
-            self._cache["last_layer_input"] = fn(take_rows(self.X, self.candidate_idx))
+            self._cache["last_layer_input"] = map_rows(fn, self.X, self.candidate_idx)
         return self._cache["last_layer_input"]
 
     def features(self) -> np.ndarray:
@@ -220,8 +226,120 @@ class PoolContext:
         return factory.fit(self.X, y, idx, self.classes, random_state=random_state)
 
     def _stack(self, members) -> np.ndarray:
-        X_cand = take_rows(self.X, self.candidate_idx)
         out = np.empty((len(members), self.candidate_idx.shape[0], self.classes.shape[0]))
-        for m, member in enumerate(members):
-            out[m] = member.predict_proba(X_cand)
+        for start, stop, X_block in iter_row_blocks(self.X, self.candidate_idx):
+            for m, member in enumerate(members):
+                out[m, start:stop] = member.predict_proba(X_block)
         return out
+
+
+#: Bytes of input rows handed to the model per call in `map_rows`: large enough that a model's
+#: per-call overhead is negligible, small enough that the block and the model's temporaries
+#: stay in cache-friendly sizes (measured on logistic regression, 10⁶ × 64 float32, 2 threads:
+#: 2–4 MiB 0.19–0.20 s, 1 MiB 0.26 s, 8–16 MiB 0.27–0.28 s).
+BLOCK_BYTES = 4 * 2**20
+
+
+def _block_rows(X, n: int) -> int:
+    """Rows per block for `iter_row_blocks`: BLOCK_BYTES of X's rows, at least 1024."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) < 2:
+        return max(n, 1)
+    itemsize = np.dtype(X.dtype).itemsize if hasattr(X, "dtype") else 8  # DataFrame: 8 per cell
+    row_bytes = int(np.prod(shape[1:])) * itemsize
+    return max(1024, BLOCK_BYTES // max(row_bytes, 1))
+
+
+def iter_row_blocks(X, idx: np.ndarray):
+    """Yield (start, stop, rows idx[start:stop] of X) a block at a time.
+
+    A NumPy pool whose candidates are a contiguous run is sliced (a view, no copy); otherwise one
+    block of rows is gathered at a time. Other containers (DataFrames, sparse, lists) are
+    gathered per block too, except sequences without a shape, which go in one piece (a model of
+    raw objects may batch them itself)."""
+    for start, stop, take in _row_blocks(X, idx):
+        yield start, stop, take()
+
+
+def _row_blocks(X, idx: np.ndarray):
+    """(start, stop, a function returning those rows of X): the gather itself is left to the
+    caller, so that on threads it runs in parallel too."""
+    n = idx.shape[0]
+    if n == 0:
+        yield 0, 0, lambda: take_rows(X, idx)
+        return
+    step = _block_rows(X, n)
+    contiguous = isinstance(X, np.ndarray) and int(idx[-1]) - int(idx[0]) == n - 1
+    first = int(idx[0])
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        if contiguous:
+            yield start, stop, (lambda a=first + start, b=first + stop: X[a:b])
+        else:
+            yield start, stop, (lambda a=start, b=stop: take_rows(X, idx[a:b]))
+
+
+_BLAS_CONTROLLER = None
+
+
+def _blas_controller():
+    """threadpoolctl's controller, made once (finding the loaded BLAS libraries costs ~30 ms)."""
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER
+
+
+def map_rows(fn, X, idx: np.ndarray, *, threads: int = 1) -> np.ndarray:
+    """``fn(X[idx])`` computed a block of rows at a time and stacked (row-wise functions only:
+    predict_proba, embeddings), without copying ``X[idx]`` whole.
+
+    With ``threads > 1`` blocks run on that many threads, each with one BLAS thread (for
+    functions that are safe to call concurrently and release the GIL in their heavy parts, as
+    scikit-learn's predict_proba does: its GEMM and its softmax); results are the same, block by
+    block."""
+    blocks = _row_blocks(X, idx)
+    start, stop, take = next(blocks)
+    part = np.asarray(fn(take()))
+    if stop == idx.shape[0]:
+        return part  # one block: no second copy
+    out = np.empty((idx.shape[0],) + part.shape[1:], dtype=part.dtype)
+    out[start:stop] = part
+
+    def put(block) -> None:
+        a, b, rows = block
+        out[a:b] = fn(rows())
+
+    if threads <= 1:
+        for block in blocks:
+            put(block)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    # one BLAS thread per block thread: nested BLAS threads oversubscribe the cores (measured
+    # on logistic regression, 10⁶ × 64, 2 cores: 0.17 s with, 0.24–0.29 s without the limit)
+    with _blas_controller().limit(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=threads) as pool:
+        # at most 2 blocks in flight per thread, so gathered inputs stay bounded
+        pending = []
+        for block in blocks:
+            pending.append(pool.submit(put, block))
+            if len(pending) >= 2 * threads:
+                pending.pop(0).result()
+        for f in pending:
+            f.result()
+    return out
+
+
+def predict_threads(model) -> int:
+    """Threads for block-wise prediction: the machine's cores for models that declare their
+    predict_proba safe to call concurrently (`parallel_predict = True`, as scikit-learn adapters
+    do), else 1."""
+    if not getattr(model, "parallel_predict", False):
+        return 1
+    import os
+
+    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
