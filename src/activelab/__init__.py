@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "UNLABELED": "_labels",
     "labeled_mask": "_labels",
+    "ParquetPool": "pools",
     "propose": "_query",
     "query": "_query",
     "ActiveLoop": "loop",
@@ -63,6 +64,7 @@ __all__ = [
     "BatchSizeError",
     "ColdStartError",
     "InvalidInputError",
+    "ParquetPool",
     "PoolContext",
     "ScoreStrategy",
     "Selection",

@@ -61,6 +61,8 @@ class PoolContext:
     embedding: np.ndarray | None = None
     random_state: int | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+    #: The last committee or ensemble fitted for this context (None before any).
+    members: list | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.y = as_label_array(self.y)
@@ -120,6 +122,9 @@ class PoolContext:
         whole, so memory beyond the table is one block of inputs."""
         if "proba" not in self._cache:
             model = self.require_model(who)
+            if self.candidate_idx.shape[0] == 0:
+                self._cache["proba"] = np.empty((0, self.classes.shape[0]))
+                return self._cache["proba"]
             self._cache["proba"] = map_rows(model.predict_proba, self.X, self.candidate_idx,
                                             threads=predict_threads(model))
         return self._cache["proba"]
@@ -187,12 +192,20 @@ class PoolContext:
         """
         key = ("committee", n_members)
         if key not in self._cache:
+            self._cache[key] = self._stack(self.committee_members(n_members, who))
+        return self._cache[key]
+
+    def committee_members(self, n_members: int, who: str = "this strategy") -> list[FittedModel]:
+        """The fitted bootstrap committee behind `committee_proba` (cached; also kept as
+        ``self.members`` so a distributed query can ship it to its workers)."""
+        key = ("committee_members", n_members)
+        if key not in self._cache:
             factory = self.require_factory(who)
             check_trainable(compact(self.y[self.labeled_idx]), who)
-            members = bootstrap_committee(factory, self.X, self.y, self.labeled_idx, self.classes,
-                                          n_members, self.random_state)
-            self._cache[key] = self._stack(members)
-        return self._cache[key]
+            self._cache[key] = bootstrap_committee(factory, self.X, self.y, self.labeled_idx,
+                                                   self.classes, n_members, self.random_state)
+        self.members = self._cache[key]
+        return self.members
 
     def ensemble_proba(self, models, who: str = "this strategy") -> np.ndarray:
         """Candidate probabilities from an explicit ensemble, shape (n_members, n_candidates, n_classes).
@@ -205,13 +218,17 @@ class PoolContext:
         cached = self._cache.get(key)
         if cached is not None and all(a is b for a, b in zip(cached[0], models)):
             return cached[1]
-        check_trainable(compact(self.y[self.labeled_idx]), who)
-        factories = [as_model_factory(m) for m in models]
-        members = ensemble(factories, self.X, self.y, self.labeled_idx, self.classes,
-                           self.random_state)
-        out = self._stack(members)
+        out = self._stack(self.ensemble_members(models, who))
         self._cache[key] = (models, out)  # holding the objects keeps their ids unique
         return out
+
+    def ensemble_members(self, models, who: str = "this strategy") -> list[FittedModel]:
+        """The fitted members behind `ensemble_proba` (also kept as ``self.members``)."""
+        check_trainable(compact(self.y[self.labeled_idx]), who)
+        factories = [as_model_factory(m) for m in models]
+        self.members = ensemble(factories, self.X, self.y, self.labeled_idx, self.classes,
+                                self.random_state)
+        return self.members
 
     def refit_with(self, rows: np.ndarray, labels, random_state=None,
                    who: str = "this strategy") -> FittedModel:
@@ -227,6 +244,8 @@ class PoolContext:
 
     def _stack(self, members) -> np.ndarray:
         out = np.empty((len(members), self.candidate_idx.shape[0], self.classes.shape[0]))
+        if out.shape[1] == 0:  # no candidates (e.g. a context over labeled rows only)
+            return out
         for start, stop, X_block in iter_row_blocks(self.X, self.candidate_idx):
             for m, member in enumerate(members):
                 out[m, start:stop] = member.predict_proba(X_block)
