@@ -98,6 +98,18 @@ class ShardWorker:
         self.labeled = np.empty(0, dtype=np.int64)
         self._cache = None
 
+    def peak_rss(self) -> int | None:
+        """This process's peak resident memory in bytes (Linux VmHWM; None elsewhere), for
+        benchmarks that report memory per process."""
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
     # ---- ids, labels, raw rows -------------------------------------------------------------
 
     def scan_ids(self) -> list:
