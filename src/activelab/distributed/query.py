@@ -47,7 +47,9 @@ def query_pool(
     runner = get_backend(backend, ray_address=ray_address, num_workers=num_workers)
     groups = _partition(_split_pieces(pool, runner.n_workers(len(pool.pieces))),
                         runner.n_workers(len(pool.pieces)))
-    workers = runner.start(ShardWorker, [(g, pool.spec, int(block_rows), int(cache_bytes)) for g in groups])
+    threads = 1 if runner.name == "ray" else None
+    workers = runner.start(ShardWorker, [(g, pool.spec, int(block_rows), int(cache_bytes), threads)
+                                         for g in groups])
     try:
         index = _id_index(pool, runner, workers)
         positions, y_lab = _label_positions(index, labels)

@@ -80,18 +80,22 @@ class ShardWorker:
     cache_bytes : int
         Keep the candidates' features in memory when they fit in this many bytes (coreset and
         BADGE then never re-read the files); 0 streams every pass.
+    threads : int or None
+        Threads for prediction and Parquet decoding in this worker (None: the machine's cores,
+        for the local backend; a Ray worker holds one CPU and uses 1).
     """
 
     def __init__(self, pieces: list[Piece], spec: FeatureSpec, block_rows: int = 65536,
-                 cache_bytes: int = 0) -> None:
+                 cache_bytes: int = 0, threads: int | None = None) -> None:
         self.pieces, self.spec = list(pieces), spec
         self.block_rows, self.cache_bytes = int(block_rows), int(cache_bytes)
+        self.threads = threads
         self.labeled = np.empty(0, dtype=np.int64)
         self._cache: list | None = None
 
     def reset(self) -> None:
         """Drop one query's state (distances, gradient factors, cached features)."""
-        keep = {"pieces", "spec", "block_rows", "cache_bytes"}
+        keep = {"pieces", "spec", "block_rows", "cache_bytes", "threads"}
         for name in list(vars(self)):
             if name not in keep:
                 delattr(self, name)
@@ -138,7 +142,8 @@ class ShardWorker:
         """(global positions, ids, features) of every row, a block at a time."""
         for piece in self.pieces:
             start = piece.offset
-            for batch in iter_piece(piece, self.spec, self.block_rows):
+            for batch in iter_piece(piece, self.spec, self.block_rows,
+                                    use_threads=self.threads != 1):
                 ids, X = block_arrays(batch, self.spec, piece.name)
                 pos = np.arange(start, start + X.shape[0], dtype=np.int64)
                 start += X.shape[0]
@@ -218,7 +223,7 @@ class ShardWorker:
         kept_pos, kept = np.empty(0, dtype=np.int64), np.empty(0)
         for pos, ids, X in self._candidate_blocks():
             ctx = _BlockContext(X=X, y=np.full(X.shape[0], UNLABELED), classes=classes,
-                                model=model, random_state=random_state)
+                                model=model, random_state=random_state, threads=self.threads)
             ctx.members = members
             scores = np.asarray(strategy.scores(ctx), dtype=np.float64)
             if np.isnan(scores).any():

@@ -165,7 +165,7 @@ def block_arrays(batch, spec: FeatureSpec, where: str) -> tuple[Any, np.ndarray]
 
 
 def iter_piece(piece: Piece, spec: FeatureSpec, block_rows: int, *,
-               columns: Sequence[str] | None = None) -> Iterator[Any]:
+               columns: Sequence[str] | None = None, use_threads: bool = False) -> Iterator[Any]:
     """Record batches of one piece, `block_rows` at a time (only `columns`, default the id and
     the features). A missing or unreadable file is an InvalidInputError naming it."""
     cols = list(columns) if columns is not None else spec.read_columns
@@ -174,7 +174,7 @@ def iter_piece(piece: Piece, spec: FeatureSpec, block_rows: int, *,
         try:
             pf = pq.ParquetFile(piece.source)
             yield from pf.iter_batches(batch_size=block_rows, row_groups=list(piece.row_groups),
-                                       columns=cols, use_threads=False)
+                                       columns=cols, use_threads=use_threads)
         except FileNotFoundError as exc:
             raise InvalidInputError(f"shard {piece.source} is missing (was it moved or deleted?).") from exc
         except (OSError, _pyarrow()[0].ArrowException) as exc:

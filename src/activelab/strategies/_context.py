@@ -63,6 +63,8 @@ class PoolContext:
     _cache: dict = field(default_factory=dict, repr=False)
     #: The last committee or ensemble fitted for this context (None before any).
     members: list | None = field(default=None, repr=False)
+    #: Threads for block-wise prediction (None: `predict_threads(model)`; a Ray worker sets 1).
+    threads: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.y = as_label_array(self.y)
@@ -126,7 +128,7 @@ class PoolContext:
                 self._cache["proba"] = np.empty((0, self.classes.shape[0]))
                 return self._cache["proba"]
             self._cache["proba"] = map_rows(model.predict_proba, self.X, self.candidate_idx,
-                                            threads=predict_threads(model))
+                                            threads=self.threads or predict_threads(model))
         return self._cache["proba"]
 
     def predict_proba_rows(self, idx: np.ndarray, who: str = "this strategy") -> np.ndarray:
