@@ -71,6 +71,32 @@ def min_sq_dist(
     return np.maximum(out, 0, out=out)
 
 
+def nearest_center(X: np.ndarray, centers: np.ndarray,
+                   chunk_bytes: int = CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each row's nearest center (ties → lowest index) and the squared distance to it.
+
+    One GEMM per chunk of rows (||c||² − 2x·c, then + ||x||²), chunks sized to `chunk_bytes`;
+    distances clipped at 0. Returns (labels (n,) intp, sq_dist (n,) in X's dtype).
+    """
+    X = np.asarray(X)
+    C = np.asarray(centers, dtype=X.dtype)
+    n, k = X.shape[0], C.shape[0]
+    if k == 0:
+        raise ValueError("nearest_center needs at least one center")
+    c_norms = sq_norms(C)
+    step = max(1, chunk_bytes // (X.dtype.itemsize * k))
+    labels = np.empty(n, dtype=np.intp)
+    dist = np.empty(n, dtype=X.dtype)
+    for i0 in range(0, n, step):
+        block = X[i0:i0 + step] @ (-2 * C).T
+        block += c_norms
+        j = np.argmin(block, axis=1)
+        labels[i0:i0 + step] = j
+        d = block[np.arange(block.shape[0]), j] + sq_norms(X[i0:i0 + step])
+        dist[i0:i0 + step] = np.maximum(d, 0)
+    return labels, dist
+
+
 def sq_dist_to(X: np.ndarray, x_norms: np.ndarray, center: np.ndarray) -> np.ndarray:
     """Squared distance from every row of X to one point, given X's squared row norms.
 

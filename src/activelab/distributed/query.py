@@ -358,4 +358,23 @@ def _badge(*, batch_size, runner, workers, rng, fitted, n_cand, positions, bound
     return np.asarray(chosen, dtype=np.int64)
 
 
-_METHODS = {"random": _random, "scores": _scores, "kcenter": _kcenter, "badge": _badge}
+def _kmeans(**kw):
+    from .clusters import kmeans_select
+
+    return kmeans_select(**kw)
+
+
+def _typiclust(**kw):
+    from .clusters import typiclust
+
+    return typiclust(**kw)
+
+
+def _auto(**kw):
+    from .auto import auto_select
+
+    return auto_select(**kw)
+
+
+_METHODS = {"random": _random, "scores": _scores, "kcenter": _kcenter, "badge": _badge,
+            "kmeans": _kmeans, "typiclust": _typiclust, "auto": _auto}

@@ -39,6 +39,18 @@ SUPPORT: dict[str, Support] = {
         "badge", True,
         "k-means++ D² sampling over per-worker sums chained in order (one round trip per worker "
         "and pick); keeps p and the last-layer input of each candidate in worker memory"),
+    "kmeans": Support(
+        "kmeans", False,
+        "distributed Lloyd passes from k-means++ on a uniform sample (in memory: scikit-learn's "
+        "KMeans / MiniBatchKMeans), then each cluster's row closest to its center"),
+    "typiclust": Support(
+        "typiclust", False,
+        "distributed Lloyd over the whole pool; typicality on a sample of at most "
+        "max_cluster_rows rows of each cluster it visits, gathered only for those clusters"),
+    "auto": Support(
+        "auto", False,
+        "the in-memory decision (from the labeled rows); then TypiClust or BADGE distributed, "
+        "the outlier guard's quartiles from a 100,000-row sample"),
 }
 
 REFUSED: dict[str, str] = {

@@ -8,10 +8,11 @@ this process (`backend="local"`) or as a Ray actor (`backend="ray"`).
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._errors import InvalidInputError
 from .._labels import UNLABELED
-from ..geometry import min_sq_dist, sq_dist_to, sq_norms
+from ..geometry import min_sq_dist, nearest_center, sq_dist_to, sq_norms
 from ..pools.parquet import FeatureSpec, Piece, block_arrays, iter_piece
 from ..strategies import PoolContext
 from ..strategies.badge import _as_real, _rows_dot, gradient_factors, gradient_sq_norms
@@ -372,3 +373,73 @@ class ShardWorker:
         """Global position of this worker's last row with D² > 0 (−1 when none)."""
         nz = np.flatnonzero(self.bg_min)
         return int(self.bg_pos[nz[-1]]) if nz.shape[0] else -1
+
+    # ---- k-means (Lloyd) for kmeans and TypiClust -------------------------------------------
+
+    def _rows(self, which: str):
+        return self._candidate_blocks() if which == "candidates" else self._all_blocks()
+
+    def km_stats(self, featurize: Featurizer, centers: np.ndarray, which: str, keep: bool = False):
+        """One Lloyd pass over this worker's rows (`which`: "candidates" or "all"): per center
+        (Σ features in float64, count), and the inertia. With `keep`, each row's cluster and
+        distance are stored for `km_best`, `km_available`, `km_sample`, `km_labels_of`."""
+        k = centers.shape[0]
+        sums, counts, inertia = None, np.zeros(k, dtype=np.int64), 0.0
+        keep_pos, keep_lab, keep_d = [], [], []
+        for pos, _, X in self._rows(which):
+            F = featurize(X)
+            lab, d = nearest_center(F, centers.astype(F.dtype))
+            if sums is None:
+                sums = np.zeros((k, F.shape[1]))
+            # Σ per cluster as one sparse (k × rows) product (np.add.at is unbuffered and slow)
+            onehot = sp.csr_matrix((np.ones(lab.shape[0]), (lab, np.arange(lab.shape[0]))),
+                                   shape=(k, lab.shape[0]))
+            sums += onehot @ F.astype(np.float64)
+            counts += np.bincount(lab, minlength=k)
+            inertia += float(d.sum(dtype=np.float64))
+            if keep:
+                keep_pos.append(pos)
+                keep_lab.append(lab.astype(np.int32))
+                keep_d.append(np.sqrt(d.astype(np.float64)))
+        if keep:
+            self.km_pos = np.concatenate(keep_pos) if keep_pos else np.empty(0, dtype=np.int64)
+            self.km_lab = np.concatenate(keep_lab) if keep_lab else np.empty(0, dtype=np.int32)
+            self.km_d = np.concatenate(keep_d) if keep_d else np.empty(0)
+            self.km_k = k
+        return sums, counts, inertia
+
+    def km_best(self):
+        """Per cluster, this worker's row closest to its center: (distance (k,), position (k,)),
+        +inf / −1 for clusters with no row here (ties → lowest position)."""
+        k = self.km_k
+        best_d, best_p = np.full(k, np.inf), np.full(k, -1, dtype=np.int64)
+        if self.km_pos.shape[0]:
+            order = np.lexsort((self.km_pos, self.km_d, self.km_lab))
+            lab = self.km_lab[order]
+            first = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+            best_d[lab[first]] = self.km_d[order[first]]
+            best_p[lab[first]] = self.km_pos[order[first]]
+        return best_d, best_p
+
+    def km_labels_of(self, positions: np.ndarray) -> np.ndarray:
+        """Clusters of the rows at sorted global `positions` (rows kept by `km_stats`)."""
+        i = np.searchsorted(self.km_pos, np.asarray(positions, dtype=np.int64))
+        return self.km_lab[i].astype(np.intp)
+
+    def km_available(self) -> np.ndarray:
+        """Unlabeled rows of this worker per cluster, shape (k,)."""
+        free = ~np.isin(self.km_pos, self.labeled)
+        return np.bincount(self.km_lab[free], minlength=self.km_k)
+
+    def km_sample(self, shares: dict, seed: int) -> np.ndarray:
+        """For each cluster c, `shares[c]` of this worker's unlabeled rows of c drawn without
+        replacement (rng seeded by `seed` and c); their sorted global positions."""
+        free = ~np.isin(self.km_pos, self.labeled)
+        out = []
+        for c, m in shares.items():
+            if m <= 0:
+                continue
+            rows = self.km_pos[free & (self.km_lab == c)]
+            gen = np.random.default_rng([int(seed), int(c)])
+            out.append(rows if m >= rows.shape[0] else gen.choice(rows, size=int(m), replace=False))
+        return np.sort(np.concatenate(out)) if out else np.empty(0, dtype=np.int64)

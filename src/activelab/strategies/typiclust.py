@@ -176,6 +176,8 @@ def typiclust_select(
     min_cluster_size: int = 5,
     max_cluster_rows: int | None = None,
     rng: np.random.Generator | None = None,
+    rank_sizes: np.ndarray | None = None,
+    rank_covered: np.ndarray | None = None,
 ) -> TypiClustResult:
     """Pick k unlabeled rows: the most typical one from each cluster, largest uncovered first.
 
@@ -200,6 +202,10 @@ def typiclust_select(
         None: always all rows (exact).
     rng : numpy Generator
         Needed only when `max_cluster_rows` is set.
+    rank_sizes, rank_covered : ndarray of int, shape (n_clusters,), optional
+        Cluster sizes and labeled counts to rank and tier the clusters by, when `features` holds
+        only part of each cluster (a distributed query gathers a sample of the clusters it will
+        visit); default: counted from `cluster_labels` and `labeled_idx`.
 
     Clusters are ranked by (number of labeled rows ascending, size descending, id ascending) and
     visited round-robin in that order; each visit takes the most typical of the cluster's rows
@@ -223,16 +229,20 @@ def typiclust_select(
     if max_cluster_rows is not None and rng is None:
         raise InvalidInputError("typiclust: max_cluster_rows needs rng= to draw the samples.")
     n_clusters = int(labels.max()) + 1
+    if rank_sizes is not None:
+        n_clusters = max(n_clusters, len(rank_sizes))
     sizes = np.bincount(labels, minlength=n_clusters)
     covered = np.bincount(labels[~available], minlength=n_clusters)
-    ids = np.flatnonzero(sizes)
-    ranked = ids[np.lexsort((ids, -sizes[ids], covered[ids]))]
+    remaining = sizes - covered  # available rows per cluster
+    rank_s = sizes if rank_sizes is None else np.asarray(rank_sizes)
+    rank_c = covered if rank_covered is None else np.asarray(rank_covered)
+    ids = np.flatnonzero(rank_s)
+    ranked = ids[np.lexsort((ids, -rank_s[ids], rank_c[ids]))]
     by_cluster = np.argsort(labels, kind="stable")  # rows grouped by cluster, ascending within
     starts = np.r_[0, np.cumsum(sizes)]
     idx, clusters, typ = [], [], []
     graphs: dict[int, ShrinkingKNN | None] = {}  # per visited cluster: its rows' K-NN graph
-    remaining = sizes - covered  # available rows per cluster
-    large = sizes[ranked] > min_cluster_size
+    large = rank_s[ranked] > min_cluster_size
     for tier in (ranked[large], ranked[~large]):
         active = list(tier)
         while active and len(idx) < k:
