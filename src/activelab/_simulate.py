@@ -38,7 +38,7 @@ def simulate(
     X, y, X_test, y_test, *, strategy="margin", model=None, initial=20, batch_size: int = 10,
     rounds: int = 20, random_state=None, initial_strategy="random", classes=None,
     embedding=None, on_round: Callable[[int, SimulationResult], None] | None = None,
-    initial_min_classes: int = 2,
+    initial_min_classes: int = 2, backend: str | None = None, ray_address: str | None = None,
     **strategy_params,
 ) -> SimulationResult:
     """Run pool-based active learning with a simulated oracle.
@@ -61,6 +61,9 @@ def simulate(
         row of its most frequent class — as a real user seeds with an example of each class.
         0 or 1 keeps the strategy's seed set as drawn. Draws that already hold enough classes are
         unchanged, so stored runs reproduce.
+    backend, ray_address : where each round's selection runs (see `ActiveLoop`): None in
+        memory, "local" or "ray" through `activelab.distributed` (same picks for the exact
+        strategies).
     on_round : called after every round with (round, result so far).
 
     Returns
@@ -103,7 +106,8 @@ def simulate(
 
     result = SimulationResult(strategy=strat.name)
     loop = ActiveLoop(X, y_obs, strategy=strat, model=estimator, classes=classes,
-                      embedding=embedding, random_state=seed)
+                      embedding=embedding, random_state=seed, backend=backend,
+                      ray_address=ray_address)
     fitted = loop.fit()
     _record(result, X_test, y_test, fitted, loop.y, classes, loop.last_fit_seconds, 0.0,
             init_idx, {})

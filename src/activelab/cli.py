@@ -59,6 +59,8 @@ if typer is not None:
         embedding: Optional[Path] = typer.Option(None, help="Embedding .npy (one row per dataset row, see `activelab embed`) for geometry strategies."),
         id_column: Optional[str] = typer.Option(None, "--id-column", help="Row-id column of --data: checked unique, not a feature."),
         drop: str = typer.Option("", "--drop", help="Comma-separated columns of --data not to use as features."),
+        backend: str = typer.Option("memory", help="Where each selection runs: memory (this process, every strategy), local (streamed in pieces) or ray (a Ray cluster; see `activelab strategies` for which strategies run there)."),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (host:port or auto) for --backend ray; default: start a local Ray."),
     ) -> None:
         """Simulate active learning for each strategy × seed and write results.json, plots and report.md."""
         from .experiments.report import write_report
@@ -72,6 +74,7 @@ if typer is not None:
             seeds=parse_seeds(seeds), strategy_params=parse_params(param),
             embedding=str(embedding) if embedding else None, id_column=id_column,
             drop=tuple(c.strip() for c in drop.split(",") if c.strip()),
+            backend=None if backend == "memory" else backend, ray_address=ray_address,
         )
         if jobs < 1:
             raise InvalidInputError(f"--jobs must be at least 1; got {jobs}.")
@@ -106,14 +109,18 @@ if typer is not None:
 
     @app.command("strategies")
     def strategies_command() -> None:
-        """List the registered query strategies with their family and paper."""
+        """List the registered query strategies with their family, paper, and how each runs on a
+        ParquetPool or Ray (--backend local/ray)."""
+        from .distributed import describe
         from .strategies import describe_strategies
 
+        distributed = describe()
         table = Table(title="activelab strategies")
-        for col in ("name", "family", "reference", "what it does"):
+        for col in ("name", "family", "reference", "what it does", "ParquetPool / Ray"):
             table.add_column(col, overflow="fold")
         for info in describe_strategies():
-            table.add_row(info.name, info.family, info.reference, info.summary)
+            table.add_row(info.name, info.family, info.reference, info.summary,
+                          distributed.get(info.name, "not distributed"))
         Console(width=200).print(table)
 
     @app.command("datasets")

@@ -140,6 +140,29 @@ def _is_adaptive(strategy: Strategy) -> bool:
     return type(strategy).update is not Strategy.update
 
 
+def _backend_pool(X, strategy: Strategy, backend: str, ray_address, embedding):
+    """The in-memory pool as pieces for `activelab.distributed`, after checking the round can
+    run there (numeric 2-D X, a strategy that runs distributed, no separate embedding)."""
+    from .backends import BACKENDS
+    from .distributed import support_for
+    from .pools import ParquetPool
+
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+    if ray_address is not None and backend != "ray":
+        raise InvalidInputError("ray_address is only used with backend='ray'.")
+    if embedding is not None:
+        raise InvalidInputError(
+            f"backend={backend!r} selects on X itself; an embedding= is not used there (make the "
+            "embedding the pool, or select in memory).")
+    support_for(strategy)
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind not in "fiub":
+        raise InvalidInputError(
+            f"backend={backend!r} needs the pool as a numeric 2-D NumPy array; got "
+            f"{type(X).__name__}.")
+    return ParquetPool.from_arrays(X)
+
+
 class ActiveLoop:
     """Pool-based active learning, one round at a time.
 
@@ -165,12 +188,19 @@ class ActiveLoop:
     random_state : int or None
         Seeds the rounds' draws (``[seed, 1]``) and every fit (``seed``), so runs with the same
         seed are identical.
+    backend : None, "local" or "ray"
+        None selects in this process on the in-memory pool (all strategies). "local" or "ray"
+        send each selection to `activelab.distributed` (the pool split into pieces; "ray": one
+        worker per CPU of the Ray cluster at `ray_address`, a local one when None); the
+        strategies that run there are listed by `activelab strategies`, and the exact ones pick
+        the same rows as in memory.
     **strategy_params
         Passed to the strategy's constructor.
     """
 
     def __init__(self, X, y, *, strategy="margin", model=None, classes=None, embedding=None,
-                 random_state: int | None = None, **strategy_params) -> None:
+                 random_state: int | None = None, backend: str | None = None,
+                 ray_address: str | None = None, **strategy_params) -> None:
         y_arr, labeled = check_pool(X, y)
         if random_state is not None and (
             isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer))
@@ -194,6 +224,9 @@ class ActiveLoop:
         self._ctx: PoolContext | None = None
         self._carried = 0.0
         self._select_seconds = 0.0
+        self.backend, self.ray_address, self._pool = backend, ray_address, None
+        if backend is not None:
+            self._pool = _backend_pool(X, self.strategy, backend, ray_address, embedding)
 
     # -- labels ---------------------------------------------------------------------------------
 
@@ -295,8 +328,24 @@ class ActiveLoop:
         batch_size = check_batch_size(batch_size, int((~self.labeled).sum()))
         self.fit()
         t0 = time.perf_counter()
-        sel = select_checked(self.strategy, self.context(), batch_size, self._rng)
+        if self._pool is not None:
+            sel = self._select_on_backend(batch_size)
+        else:
+            sel = select_checked(self.strategy, self.context(), batch_size, self._rng)
         self._select_seconds = self._carried + time.perf_counter() - t0
         self._carried = 0.0
         self.pending = sel
         return sel
+
+    def _select_on_backend(self, batch_size: int) -> Selection:
+        """The round on `self.backend`: the loop's fitted model and its rng are handed over, so
+        the seed and tie-breaking draws are those `context` + `select_checked` would make."""
+        from .distributed import select_rows
+
+        lab = np.flatnonzero(self.labeled)
+        idx = select_rows(
+            self._pool, lab, self.y[lab], strategy=self.strategy, model=self.factory,
+            fitted=self.fitted, batch_size=batch_size, random_state=self._rng,
+            classes=self._classes(), backend=self.backend, ray_address=self.ray_address,
+        )
+        return Selection(idx=np.asarray(idx, dtype=np.intp), info={"backend": self.backend})

@@ -2,7 +2,7 @@
 strategy's algorithm over `ShardWorker`s on the local or the Ray backend (`activelab.backends`),
 with the same picks as in memory for the exact strategies (`support.SUPPORT`)."""
 
-from .query import query_pool
+from .query import query_pool, select_rows
 from .support import REFUSED, SUPPORT, describe, support_for
 
-__all__ = ["REFUSED", "SUPPORT", "describe", "query_pool", "support_for"]
+__all__ = ["REFUSED", "SUPPORT", "describe", "query_pool", "select_rows", "support_for"]

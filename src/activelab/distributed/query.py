@@ -40,19 +40,54 @@ def query_pool(
     """Pick `batch_size` ids of a `ParquetPool` to label next; see `activelab.query`."""
     if not isinstance(pool, ParquetPool):
         raise InvalidInputError(f"query_pool needs a ParquetPool; got {type(pool).__name__}.")
+
+    def by_id(runner, workers):
+        index = _id_index(pool, runner, workers)
+        return (*_label_positions(index, labels), index)
+
+    chosen, index = _run(pool, by_id, strategy=strategy, model=model, fitted=None,
+                         batch_size=batch_size, random_state=random_state, classes=classes,
+                         backend=backend, ray_address=ray_address, num_workers=num_workers,
+                         block_rows=block_rows, cache_bytes=cache_bytes,
+                         strategy_params=strategy_params)
+    return index.take(chosen).to_numpy(zero_copy_only=False)
+
+
+def select_rows(
+    pool: ParquetPool, positions: np.ndarray, y_labeled: np.ndarray, *, strategy, model=None,
+    fitted=None, batch_size: int = 10, random_state=None, classes=None, backend: str = "local",
+    ray_address: str | None = None, num_workers: int | None = None,
+    block_rows: int = DEFAULT_BLOCK_ROWS, cache_bytes: int = DEFAULT_CACHE_BYTES,
+) -> np.ndarray:
+    """Row positions in, row positions out (no id scan): how `ActiveLoop` sends a round to a
+    backend. `positions` are the labeled rows (sorted), `y_labeled` their labels; `fitted` a
+    model already fitted on them (used as is; `model` is then the factory for committees)."""
+    order = np.argsort(np.asarray(positions, dtype=np.int64), kind="stable")
+    pos, y = np.asarray(positions, dtype=np.int64)[order], as_label_array(y_labeled)[order]
+    chosen, _ = _run(pool, lambda runner, workers: (pos, y, None), strategy=strategy,
+                     model=model, fitted=fitted, batch_size=batch_size,
+                     random_state=random_state, classes=classes, backend=backend,
+                     ray_address=ray_address, num_workers=num_workers, block_rows=block_rows,
+                     cache_bytes=cache_bytes, strategy_params={})
+    return chosen
+
+
+def _run(pool, label_fn, *, strategy, model, fitted, batch_size, random_state, classes,
+         backend, ray_address, num_workers, block_rows, cache_bytes, strategy_params):
+    """Start the workers, resolve the labels, fit the model as `propose` does, run the
+    strategy's algorithm; returns (chosen positions, the id index or None)."""
     strat = make_strategy(strategy, **strategy_params)
     how = support_for(strat)
     if hasattr(strat, "_validate_params"):
         strat._validate_params()
     runner = get_backend(backend, ray_address=ray_address, num_workers=num_workers)
-    groups = _partition(_split_pieces(pool, runner.n_workers(len(pool.pieces))),
-                        runner.n_workers(len(pool.pieces)))
+    n_workers = runner.n_workers(len(pool.pieces))
+    groups = _partition(_split_pieces(pool, n_workers), n_workers)
     threads = 1 if runner.name == "ray" else None
     workers = runner.start(ShardWorker, [(g, pool.spec, int(block_rows), int(cache_bytes), threads)
                                          for g in groups])
     try:
-        index = _id_index(pool, runner, workers)
-        positions, y_lab = _label_positions(index, labels)
+        positions, y_lab, index = label_fn(runner, workers)
         bounds = np.array([g[0].offset for g in groups] + [pool.n_rows], dtype=np.int64)
         per_worker = [positions[(positions >= bounds[w]) & (positions < bounds[w + 1])]
                       for w in range(len(groups))]
@@ -67,8 +102,7 @@ def query_pool(
         classes = resolve_classes(y_arr, all_labeled, classes)
         factory, fixed = resolve_model(model, classes)
         X_lab = None
-        fitted = None
-        if fixed is not None and (strat.needs_model or is_fitted_model(model)):
+        if fitted is None and fixed is not None and (strat.needs_model or is_fitted_model(model)):
             fitted = fixed
         if fitted is not None:
             classes = _union(classes, fitted.classes)
@@ -77,20 +111,17 @@ def query_pool(
             X_lab = _gather(runner, workers, per_worker)
             fitted = factory.fit(X_lab, y_arr, np.arange(y_arr.shape[0]), classes, random_state=seed)
         ctx = dict(runner=runner, workers=workers, per_worker=per_worker, positions=positions,
-                   bounds=bounds[:-1],
-                   n_cand=n_cand, rng=rng, seed=seed, classes=classes, factory=factory,
-                   fitted=fitted, y=y_arr, X_lab=X_lab, strategy=strat)
-        chosen = _METHODS[how.method](batch_size=batch_size, **ctx)
-        chosen = np.asarray(chosen, dtype=np.int64)
+                   bounds=bounds[:-1], n_cand=n_cand, rng=rng, seed=seed, classes=classes,
+                   factory=factory, fitted=fitted, y=y_arr, X_lab=X_lab, strategy=strat)
+        chosen = np.asarray(_METHODS[how.method](batch_size=batch_size, **ctx), dtype=np.int64)
         if chosen.shape != (batch_size,) or np.unique(chosen).shape[0] != batch_size \
                 or np.isin(chosen, positions).any():
             raise RuntimeError(f"distributed {strat.name!r} broke its contract: {chosen[:20]}")
-        out = index.take(chosen).to_numpy(zero_copy_only=False)
     except BaseException:
         runner.stop(workers, failed=True)
         raise
     runner.stop(workers)
-    return out
+    return chosen, index
 
 
 # ---- pieces and workers ------------------------------------------------------------------------

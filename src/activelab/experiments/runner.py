@@ -46,6 +46,9 @@ class ExperimentConfig:
     embedding: str | None = None  # .npy, one row per dataset row (before the split)
     id_column: str | None = None  # of `data`: a row id, checked unique and not used as a feature
     drop: tuple[str, ...] = ()  # columns of `data` not to use as features
+    # where the rounds' selections run (ActiveLoop): None in memory, "local" or "ray"
+    backend: str | None = None
+    ray_address: str | None = None
     # estimated accuracy and stopping rules per round (experiments/monitor.py): 5 extra fits a
     # round, so off for costly models; not part of the identity (it changes no learning curve)
     monitor: bool = True
@@ -54,10 +57,11 @@ class ExperimentConfig:
         """The fields that must match for saved runs to be reused (`embedding`, `id_column` and
         `drop` only when set, so folders saved before they existed still resume)."""
         d = asdict(self)
-        for k in ("strategies", "seeds", "monitor"):
+        for k in ("strategies", "seeds", "monitor", "ray_address"):
             d.pop(k)
         d["drop"] = list(d["drop"])  # as JSON stores it
-        for k, default in (("embedding", None), ("id_column", None), ("drop", [])):
+        for k, default in (("embedding", None), ("id_column", None), ("drop", []),
+                           ("backend", None)):
             if d[k] == default:
                 d.pop(k)
         return d
@@ -96,6 +100,20 @@ def validate_config(config: ExperimentConfig) -> None:
         raise InvalidInputError(f"scale must be one of {', '.join(SCALES)}; got {config.scale!r}.")
     if not 0 < config.test_size < 1:
         raise InvalidInputError(f"test_size must be between 0 and 1; got {config.test_size}.")
+    if config.backend is not None:
+        from ..backends import BACKENDS
+        from ..distributed import support_for
+
+        if config.backend not in BACKENDS:
+            raise InvalidInputError(
+                f"unknown backend {config.backend!r}; choose one of {', '.join(BACKENDS)}.")
+        for name in config.strategies:
+            support_for(make_strategy(name, **config.strategy_params.get(name, {})))
+        if config.embedding:
+            raise InvalidInputError("--embedding is not used with --backend: the pool's own "
+                                    "features are sent to the workers.")
+    if config.ray_address is not None and config.backend != "ray":
+        raise InvalidInputError("--ray-address needs --backend ray.")
 
 
 def load_embedding(path: str, n_rows: int) -> np.ndarray:
@@ -142,6 +160,7 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
             initial=config.initial, batch_size=config.batch_size, rounds=config.rounds,
             random_state=seed, initial_strategy=config.initial_strategy, classes=np.unique(y),
             embedding=embedding, on_round=(lambda r, _res: on_round(r)) if on_round else None,
+            backend=config.backend, ray_address=config.ray_address,
             **config.strategy_params.get(strategy, {}),
         )
     except ActiveLabError as exc:  # say which run: one seed's data can differ from the others'
@@ -241,6 +260,10 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
     """Run every (strategy, seed) not already saved in `out`, then write results.json and
     return it. Finished runs are saved as they complete, so Ctrl-C loses only runs in flight."""
     validate_config(config)
+    if config.backend == "ray" and config.ray_address is None and jobs > 1:
+        raise InvalidInputError(
+            "--backend ray with --jobs > 1 would start one local Ray per job process: use "
+            "--jobs 1 (Ray runs the selection on every core) or --ray-address of a running cluster.")
     _, y = load_dataset(config.dataset, data=config.data, target=config.target,  # fail fast
                         id_column=config.id_column, drop=config.drop)
     if config.embedding:

@@ -31,7 +31,7 @@ def _pyarrow():
     return pa, pq
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Piece:
     """A contiguous run of pool rows: row groups of one Parquet file, or one Ray block.
 
@@ -46,7 +46,16 @@ class Piece:
 
     @property
     def name(self) -> str:
-        return str(self.source) if isinstance(self.source, str) else "a Ray Dataset block"
+        if isinstance(self.source, str):
+            return self.source
+        if hasattr(self.source, "num_rows"):
+            return f"in-memory rows {self.offset}–{self.offset + self.n_rows - 1}"
+        return "a Ray Dataset block"
+
+    def __repr__(self) -> str:  # compact and unique per source (keys the Ray backend's actor reuse)
+        src = self.source if isinstance(self.source, str) else (
+            f"table@{id(self.source):x}" if hasattr(self.source, "num_rows") else repr(self.source))
+        return f"Piece({src}, offset={self.offset}, n_rows={self.n_rows}, row_groups={self.row_groups})"
 
 
 @dataclass(frozen=True)
@@ -180,10 +189,12 @@ def iter_piece(piece: Piece, spec: FeatureSpec, block_rows: int, *,
         except (OSError, _pyarrow()[0].ArrowException) as exc:
             raise InvalidInputError(f"shard {piece.source} cannot be read: {exc}") from exc
     else:
-        import ray
+        table = piece.source
+        if not hasattr(table, "num_rows"):  # a Ray ObjectRef of a table
+            import ray
 
-        table = ray.get(piece.source).select(cols)
-        yield from table.to_batches(max_chunksize=block_rows)
+            table = ray.get(table)
+        yield from table.select(cols).to_batches(max_chunksize=block_rows)
 
 
 class ParquetPool:
@@ -264,6 +275,35 @@ class ParquetPool:
         self.pieces = pieces
         return self
 
+    @classmethod
+    def from_arrays(cls, X, ids=None, *, piece_rows: int = 1 << 20) -> "ParquetPool":
+        """A pool over an in-memory 2-D array (ids: default the row positions), split into
+        pieces of `piece_rows` rows without copying a contiguous float array: so the runner and
+        the service can send an in-memory pool to the same distributed code."""
+        pa, _ = _pyarrow()
+        X = np.asarray(X)
+        if X.ndim != 2 or X.dtype.kind not in "fiub":
+            raise InvalidInputError(f"from_arrays needs a 2-D numeric array; got {X.dtype} {X.shape}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        X = np.ascontiguousarray(X)
+        n, d = X.shape
+        ids = np.arange(n, dtype=np.int64) if ids is None else np.asarray(ids)
+        if ids.shape != (n,):
+            raise InvalidInputError(f"ids must have one entry per row ({n}); got shape {ids.shape}.")
+        self = cls.__new__(cls)
+        self.id_column, self.features, self._index = "id", "features", None
+        self.spec = FeatureSpec("id", ("features",), True, d, np.dtype(X.dtype))
+        self.pieces = []
+        for start in range(0, n, max(1, int(piece_rows))):
+            block = X[start:start + piece_rows]
+            values = pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), d)
+            table = pa.table({"id": pa.array(ids[start:start + piece_rows]), "features": values})
+            self.pieces.append(Piece(table, start, block.shape[0], None))
+        if not self.pieces:
+            raise InvalidInputError("from_arrays: the array has no rows.")
+        return self
+
     @property
     def n_rows(self) -> int:
         return sum(p.n_rows for p in self.pieces)
@@ -305,7 +345,7 @@ class ParquetPool:
                 except FileNotFoundError as exc:
                     raise InvalidInputError(f"shard {p.source} is missing.") from exc
                 out.append((p.source, st.st_size, st.st_mtime_ns))
-            else:
+            else:  # a table or a Ray block: immutable, identified by the object
                 out.append((p.source.hex() if hasattr(p.source, "hex") else id(p.source),))
         return tuple(out)
 
