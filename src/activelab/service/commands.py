@@ -87,6 +87,8 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     db: Optional[str] = _db_option(),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    backend: str = typer.Option("memory", "--backend", help="Where the retrain worker ranks the pool: memory, local (streamed in pieces) or ray (see `activelab strategies`)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster (host:port or auto) for --backend ray; default: a local Ray in the worker."),
 ) -> None:
     """Serve the labeling pages and JSON API, with the retrain worker in a process of its own
     (restarted if it dies, stopped with the server). Ctrl-C stops both."""
@@ -99,6 +101,16 @@ def serve(
     from .runtime import Runtime
     from .supervisor import WorkerProcess
 
+    from .._errors import InvalidInputError
+
+    if backend not in ("memory", "local", "ray"):
+        raise InvalidInputError(f"--backend must be memory, local or ray; got {backend!r}.")
+    if ray_address is not None and backend != "ray":
+        raise InvalidInputError("--ray-address needs --backend ray.")
+    if ray_address is not None:
+        from ..backends.ray import check_reachable
+
+        check_reachable(ray_address)  # fail at start, not in the worker's log
     runtime = Runtime.open(project, db)
     if not _is_loopback(host):
         typer.echo(f"warning: binding {host}: other machines can reach this server; put it "
@@ -114,7 +126,8 @@ def serve(
                "an invitation code.")
     worker = WorkerProcess(runtime.store, runtime.project.root, db_url=db,
                            log_level="warning" if log_level in ("warning", "error", "critical")
-                           else "info")
+                           else "info", backend=None if backend == "memory" else backend,
+                           ray_address=ray_address)
     app = create_app(runtime, worker=worker)
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1,

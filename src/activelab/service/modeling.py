@@ -10,6 +10,7 @@ the project's label list) with `activelab.UNLABELED` for unlabeled rows.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -17,10 +18,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import UNLABELED, propose
-from .._errors import ColdStartError
+from .._errors import ColdStartError, InvalidInputError
 from .._validation import take_rows
 from ..loop import ActiveLoop
 from ..models import SklearnModel, make_model, model_names, scale_pool
+
+log = logging.getLogger(__name__)
 
 MAX_CV_FOLDS = 5
 
@@ -47,10 +50,12 @@ class ServiceLoop:
     loop refits and tells the strategy how its previous queue went before ranking anew.
     """
 
-    def __init__(self, X, n_classes: int, random_state: int = 0) -> None:
+    def __init__(self, X, n_classes: int, random_state: int = 0, backend: str | None = None,
+                 ray_address: str | None = None) -> None:
         self.X_raw = X
         self.n_classes = int(n_classes)
         self.random_state = random_state
+        self.backend, self.ray_address = backend, ray_address
         self.loop: ActiveLoop | None = None
         self._key: tuple[str, str] | None = None
         self._X: object | None = None
@@ -71,11 +76,35 @@ class ServiceLoop:
             factory = SklearnModel(make_estimator(model, sp.issparse(self.X)))
             self.loop = ActiveLoop(self.X, y_codes, strategy=strategy, model=factory,
                                    classes=np.arange(self.n_classes),
-                                   random_state=self.random_state)
+                                   random_state=self.random_state,
+                                   **self._backend_for(strategy))
             self._key = (strategy, model)
         else:
             self.loop.set_labels(y_codes)
         return self.loop
+
+
+    def _backend_for(self, strategy: str) -> dict:
+        """The backend settings for a loop running `strategy`: those of `serve --backend`, or
+        in memory (with a warning in the log) when this strategy or these features cannot run
+        there — the service keeps ranking rather than stop."""
+        if self.backend is None:
+            return {}
+        from ..distributed import support_for
+        from ..strategies import make_strategy
+
+        why = None
+        if sp.issparse(self.X) or not isinstance(self.X, np.ndarray):
+            why = "the features are sparse (TF-IDF)"
+        else:
+            try:
+                support_for(make_strategy(strategy))
+            except InvalidInputError as exc:
+                why = str(exc)
+        if why:
+            log.warning("ranking in memory, not on backend %r: %s", self.backend, why)
+            return {}
+        return {"backend": self.backend, "ray_address": self.ray_address}
 
 
 def make_estimator(name: str, sparse: bool):

@@ -32,8 +32,10 @@ class WorkerProcess:
     """Start, watch, nudge and stop the retrain worker process of one project."""
 
     def __init__(self, store, project_root, db_url: str | None = None,
-                 poll_seconds: float = 1.0, log_level: str = "info") -> None:
+                 poll_seconds: float = 1.0, log_level: str = "info",
+                 backend: str | None = None, ray_address: str | None = None) -> None:
         self.store = store
+        self.backend, self.ray_address = backend, ray_address
         self.project_root = Path(project_root)
         self.db_url = db_url
         self.poll_seconds = poll_seconds
@@ -94,8 +96,13 @@ class WorkerProcess:
         self.trigger()
 
     def _command(self) -> list[str]:
-        return [sys.executable, "-m", "activelab.service.worker_main", str(self.project_root),
-                "--poll", str(self.poll_seconds), "--log-level", self.log_level]
+        cmd = [sys.executable, "-m", "activelab.service.worker_main", str(self.project_root),
+               "--poll", str(self.poll_seconds), "--log-level", self.log_level]
+        if self.backend:
+            cmd += ["--backend", self.backend]
+        if self.ray_address:
+            cmd += ["--ray-address", self.ray_address]
+        return cmd
 
     def _spawn(self) -> subprocess.Popen:
         env = {**os.environ, PARENT_ENV: str(os.getpid())}

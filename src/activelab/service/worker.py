@@ -47,11 +47,13 @@ class Due:
 class RetrainWorker:
     """Refits in a daemon thread; `run_once` does one retrain synchronously (tests, admin)."""
 
-    def __init__(self, store: Store, X, labels: list[str], poll_seconds: float = 1.0) -> None:
+    def __init__(self, store: Store, X, labels: list[str], poll_seconds: float = 1.0,
+                 backend: str | None = None, ray_address: str | None = None) -> None:
         self.store = store
         self.X = X
         self.labels = list(labels)
-        self.loop = ServiceLoop(X, len(self.labels))  # kept between retrains: bandits learn
+        # kept between retrains: bandits learn; `backend` ranks on activelab.distributed
+        self.loop = ServiceLoop(X, len(self.labels), backend=backend, ray_address=ray_address)
         self.insights = ServiceInsights(X.shape[0], len(self.labels))  # and the stopping rules
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()

@@ -91,7 +91,8 @@ def wait_for_wake(seconds: float) -> None:
 
 
 def serve_worker(project_path, db_url: str | None, poll_seconds: float,
-                 parent: int | None = None) -> int:
+                 parent: int | None = None, backend: str | None = None,
+                 ray_address: str | None = None) -> int:
     """Open the project and run retrains until SIGTERM or the parent's death; returns an exit
     status (2 when the project cannot be opened)."""
     from .._errors import ActiveLabError
@@ -108,7 +109,8 @@ def serve_worker(project_path, db_url: str | None, poll_seconds: float,
     try:
         with single_worker(runtime.store, runtime.project.root):
             worker = RetrainWorker(runtime.store, runtime.X, runtime.labels,
-                                   poll_seconds=poll_seconds)
+                                   poll_seconds=poll_seconds, backend=backend,
+                                   ray_address=ray_address)
             log.info("retrain worker %d ready", os.getpid())
             while parent_alive(parent):
                 try:
@@ -128,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("project", type=Path)
     ap.add_argument("--poll", type=float, default=1.0, help="seconds between checks")
     ap.add_argument("--log-level", default="info")
+    ap.add_argument("--backend", choices=["local", "ray"], default=None,
+                    help="rank the pool on activelab.distributed (default: in memory)")
+    ap.add_argument("--ray-address", default=None, help="Ray cluster for --backend ray")
     args = ap.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
@@ -141,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Ctrl-C in a terminal reaches the whole process group: the server stops us (SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return serve_worker(args.project, os.environ.get(DB_ENV) or None, args.poll, parent)
+    return serve_worker(args.project, os.environ.get(DB_ENV) or None, args.poll, parent,
+                        backend=args.backend, ray_address=args.ray_address)
 
 
 if __name__ == "__main__":
