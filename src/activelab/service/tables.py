@@ -12,6 +12,8 @@ checks that the two agree.
     runs        every retrain: when, on how many labels, cross-validated accuracy, or the error;
                 its insights (accuracy estimate, stopping verdicts, forecast) as JSON
     settings    run-time settings an admin may change (JSON values)
+    label_additions  labels an admin added to the label set after init: the code each takes
+                (its position in the full set), who, when — append-only
 
 Nothing in `events` is ever updated or deleted; the current label of an item is derived from it
 (see `queries.py`).
@@ -154,3 +156,13 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class LabelAddition(Base):
+    __tablename__ = "label_additions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[int] = mapped_column(Integer, unique=True)  # the label's index in the full set
+    label: Mapped[str] = mapped_column(String(100), unique=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
