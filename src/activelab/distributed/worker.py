@@ -145,6 +145,8 @@ class ShardWorker:
             start = piece.offset
             for batch in iter_piece(piece, self.spec, self.block_rows,
                                     use_threads=self.threads != 1):
+                if batch.num_rows == 0:
+                    continue
                 ids, X = block_arrays(batch, self.spec, piece.name)
                 pos = np.arange(start, start + X.shape[0], dtype=np.int64)
                 start += X.shape[0]
@@ -165,6 +167,8 @@ class ShardWorker:
                 mask = np.ones(pos.shape[0], dtype=bool)
                 mask[self.labeled[lo:hi] - pos[0]] = False
                 pos, ids, X = pos[mask], ids.filter(pa.array(mask)), X[mask]
+                if pos.shape[0] == 0:  # every row of the block is labeled (models refuse 0 rows)
+                    continue
             if keep is not None:
                 size += X.nbytes + pos.nbytes
                 if size <= self.cache_bytes:
@@ -325,6 +329,11 @@ class ShardWorker:
             pos_parts.append(pos)
             a_parts.append(gradient_factors(model.predict_proba(X)))
             h_parts.append(_as_real(model.last_layer_input(X)))
+        if not pos_parts:  # every row of this worker is labeled
+            self.bg_pos, self.bg_a = np.empty(0, dtype=np.int64), np.empty((0, 1))
+            self.bg_h = np.empty((0, 1), dtype=np.float32)
+            self.bg_sq, self.bg_min = np.empty(0), np.empty(0)
+            return -np.inf, self.bg_pos
         self.bg_pos = np.concatenate(pos_parts)
         self.bg_a = np.ascontiguousarray(np.concatenate(a_parts))
         self.bg_h = _as_real(np.concatenate(h_parts))
