@@ -139,12 +139,12 @@ def _split_pieces(pool: ParquetPool, n_workers: int) -> list[Piece]:
         if not isinstance(p.source, str) or len(p.row_groups) < 2:
             out.append(p)
             continue
-        md = pq.ParquetFile(p.source).metadata
+        md = pq.ParquetFile(p.source, filesystem=p.filesystem).metadata
         offset = p.offset
         for g in p.row_groups:
             n = md.row_group(g).num_rows
             if n:
-                out.append(Piece(p.source, offset, n, (g,)))
+                out.append(Piece(p.source, offset, n, (g,), p.filesystem))
                 offset += n
     return out
 

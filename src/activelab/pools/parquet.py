@@ -36,13 +36,16 @@ class Piece:
     """A contiguous run of pool rows: row groups of one Parquet file, or one Ray block.
 
     `offset` is the global position of its first row; `source` is a path (str) or a Ray
-    ObjectRef of a pyarrow Table; `row_groups` lists the file's row groups (None for a block).
+    ObjectRef of a pyarrow Table; `row_groups` lists the file's row groups (None for a block);
+    `filesystem` is the pyarrow FileSystem of a path that is not on the local disk (S3, GCS,
+    HDFS, or any fsspec file system), None for local paths.
     """
 
     source: Any
     offset: int
     n_rows: int
     row_groups: tuple[int, ...] | None = None
+    filesystem: Any = None
 
     @property
     def name(self) -> str:
@@ -53,8 +56,13 @@ class Piece:
         return "a Ray Dataset block"
 
     def __repr__(self) -> str:  # compact and unique per source (keys the Ray backend's actor reuse)
-        src = self.source if isinstance(self.source, str) else (
-            f"table@{id(self.source):x}" if hasattr(self.source, "num_rows") else repr(self.source))
+        if isinstance(self.source, str):
+            fs = self.filesystem
+            src = self.source if fs is None else f"{type(fs).__name__}@{id(fs):x}:{self.source}"
+        elif hasattr(self.source, "num_rows"):
+            src = f"table@{id(self.source):x}"
+        else:
+            src = repr(self.source)
         return f"Piece({src}, offset={self.offset}, n_rows={self.n_rows}, row_groups={self.row_groups})"
 
 
@@ -181,7 +189,7 @@ def iter_piece(piece: Piece, spec: FeatureSpec, block_rows: int, *,
     if isinstance(piece.source, str):
         _, pq = _pyarrow()
         try:
-            pf = pq.ParquetFile(piece.source)
+            pf = pq.ParquetFile(piece.source, filesystem=piece.filesystem)
             yield from pf.iter_batches(batch_size=block_rows, row_groups=list(piece.row_groups),
                                        columns=cols, use_threads=use_threads)
         except FileNotFoundError as exc:
@@ -204,26 +212,32 @@ class ParquetPool:
     ----------
     path : str, Path or list of them
         A Parquet file, a directory (every ``*.parquet`` below it, sorted by path) or a list of
-        files.
+        files; local, or a URI pyarrow opens (``s3://bucket/prefix/``, ``gs://…``,
+        ``hdfs://…``, ``file:///…``) — every Ray node must be able to read it.
     id_column : str, default "id"
         Unique row ids; labels are given by id and `query` returns ids.
     features : None, str or list of str
         The feature columns: every column but the id (default), a list of numeric columns, or
         the name of one list column holding an embedding per row.
+    filesystem : pyarrow.fs.FileSystem or fsspec file system, optional
+        Where `path` lives, when it is not a local path or a URI (e.g. an S3FileSystem with its
+        own credentials and region).
 
     Only metadata is read here (schemas and row counts); the features are streamed by the
     query's workers. Every shard must hold the same columns with the same types.
     """
 
-    def __init__(self, path, id_column: str = "id", features=None) -> None:
+    def __init__(self, path, id_column: str = "id", features=None, filesystem=None) -> None:
         _, pq = _pyarrow()
-        files = _discover(path)
+        fs, path = _resolve_filesystem(path, filesystem)
+        files = _discover(path) if fs is None else _discover_on(fs, path)
         self.id_column = id_column
         self.features = features
+        self.filesystem = fs
         pieces, spec, offset = [], None, 0
         for f in files:
             try:
-                meta = pq.ParquetFile(f)
+                meta = pq.ParquetFile(f, filesystem=fs)
                 schema = meta.schema_arrow
             except FileNotFoundError as exc:
                 raise InvalidInputError(f"shard {f} is missing.") from exc
@@ -242,7 +256,7 @@ class ParquetPool:
             md = meta.metadata
             groups = tuple(range(md.num_row_groups))
             if md.num_rows:
-                pieces.append(Piece(str(f), offset, md.num_rows, groups))
+                pieces.append(Piece(str(f), offset, md.num_rows, groups, fs))
                 offset += md.num_rows
         if spec is None or not pieces:
             raise InvalidInputError(f"the pool at {path} has no rows.")
@@ -339,7 +353,12 @@ class ParquetPool:
         """What identifies the pool's contents cheaply: each file's path, size and mtime."""
         out = []
         for p in self.pieces:
-            if isinstance(p.source, str):
+            if isinstance(p.source, str) and p.filesystem is not None:
+                info = p.filesystem.get_file_info(p.source)
+                if info.type.name == "NotFound":
+                    raise InvalidInputError(f"shard {p.source} is missing.")
+                out.append((p.source, info.size, info.mtime_ns))
+            elif isinstance(p.source, str):
                 try:
                     st = os.stat(p.source)
                 except FileNotFoundError as exc:
@@ -366,6 +385,53 @@ def _discover(path) -> list[str]:
     for f in files:
         if not os.path.exists(f):
             raise InvalidInputError(f"shard {f} is missing.")
+    return files
+
+
+def _resolve_filesystem(path, filesystem):
+    """(pyarrow FileSystem or None for the local disk, path(s) on it): an explicit
+    `filesystem` (pyarrow's, or an fsspec one wrapped), else a URI's (``s3://…``)."""
+    if filesystem is not None:
+        import pyarrow.fs as pafs
+
+        if not isinstance(filesystem, pafs.FileSystem):  # an fsspec file system
+            filesystem = pafs.PyFileSystem(pafs.FSSpecHandler(filesystem))
+        paths = [str(p) for p in path] if isinstance(path, (list, tuple)) else str(path)
+        return filesystem, paths
+    first = str(path[0]) if isinstance(path, (list, tuple)) and path else str(path)
+    if "://" not in first:
+        return None, path
+    import pyarrow.fs as pafs
+
+    try:
+        fs, _ = pafs.FileSystem.from_uri(first)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid/OSError by scheme
+        raise InvalidInputError(f"cannot open {first}: {exc}") from exc
+    if isinstance(path, (list, tuple)):
+        return fs, [pafs.FileSystem.from_uri(str(p))[1] for p in path]
+    return fs, pafs.FileSystem.from_uri(first)[1]
+
+
+def _discover_on(fs, path) -> list[str]:
+    """The Parquet files at `path` (a file, a directory searched recursively, or a list) on a
+    pyarrow FileSystem, sorted."""
+    import pyarrow.fs as pafs
+
+    if isinstance(path, list):
+        infos = fs.get_file_info(path)
+        missing = [i.path for i in infos if i.type == pafs.FileType.NotFound]
+        if missing:
+            raise InvalidInputError(f"shard {missing[0]} is missing.")
+        return path
+    info = fs.get_file_info(path)
+    if info.type == pafs.FileType.NotFound:
+        raise InvalidInputError(f"no such file or directory: {path}.")
+    if info.type == pafs.FileType.File:
+        return [path]
+    found = fs.get_file_info(pafs.FileSelector(path, recursive=True))
+    files = sorted(i.path for i in found if i.type == pafs.FileType.File and i.path.endswith(".parquet"))
+    if not files:
+        raise InvalidInputError(f"no *.parquet files under {path}.")
     return files
 
 
