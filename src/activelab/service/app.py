@@ -27,7 +27,8 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
     if worker is None:
         from .worker import RetrainWorker  # imports the modeling stack (scikit-learn)
 
-        worker = RetrainWorker(runtime.store, runtime.X, runtime.labels, poll_seconds=poll_seconds)
+        worker = RetrainWorker(runtime.store, runtime.X, runtime.labels, poll_seconds=poll_seconds,
+                               terms=runtime.project.load_terms())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -42,12 +42,14 @@ def text_field_of(spec: str) -> str | None:
 
 
 def compute_features(source: Source, spec: str, items: list[dict] | None = None):
-    """The feature matrix for `items` (default: the source's items, in order).
+    """The feature matrix for `items` (default: the source's items, in order), and the terms
+    its columns stand for when it is TF-IDF (the vectorizer's vocabulary, in column order;
+    None for other features): ``(X, terms)``.
 
     `items` may reorder the source's items (re-import keeps old pool positions); rows follow it.
     """
     spec = (spec or "auto").strip()
-    order = None
+    order, terms = None, None
     if items is not None:
         pos = {it["item_id"]: i for i, it in enumerate(source.items)}
         order = np.array([pos[it["item_id"]] for it in items], dtype=np.intp)
@@ -64,10 +66,10 @@ def compute_features(source: Source, spec: str, items: list[dict] | None = None)
             raise ProjectError(
                 f"JSONL text takes --features tfidf[:FIELD], sentence[:FIELD] or a .npy file; got {spec!r}."
             )
-        X = _tfidf(source.texts)
+        X, terms = _tfidf(source.texts)
     else:
-        X = _table(source, spec)
-    return X if order is None else X[order]
+        X, terms = _table(source, spec)
+    return (X if order is None else X[order]), terms
 
 
 def _pixels(source: Source, spec: str) -> np.ndarray:
@@ -130,16 +132,19 @@ def _ssl(source: Source, spec: str) -> np.ndarray:
 
 
 def _tfidf(texts: list[str]):
+    """(TF-IDF matrix, its terms in column order)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=50_000)
     try:
-        return vec.fit_transform(texts).astype(np.float32).tocsr()
+        X = vec.fit_transform(texts).astype(np.float32).tocsr()
     except ValueError as exc:  # e.g. every document empty
         raise ProjectError(f"cannot build TF-IDF features: {exc}") from None
+    return X, [str(t) for t in vec.get_feature_names_out()]
 
 
 def _table(source: Source, spec: str):
+    """(features of the table, TF-IDF terms or None)."""
     df = source.table
     id_cols = {"id", "item_id"}
     if spec.startswith("tfidf"):
@@ -168,7 +173,7 @@ def _table(source: Source, spec: str):
     if not np.isfinite(X).all():
         bad = int((~np.isfinite(X)).any(axis=1).sum())
         raise ProjectError(f"{bad} row(s) have missing or infinite values in {cols}; fill them first.")
-    return X
+    return X, None
 
 
 def _first_text_column(df, skip) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 from urllib.parse import quote
 
 from .auth import Principal
@@ -11,7 +12,7 @@ from .labellog import Outcome
 from .leases import Leased
 from .progress import iso
 from .queries import annotator_count
-from .schemas import EventOut, NextOut, PredictionOut
+from .schemas import EventOut, NextOut, PredictionOut, TermOut
 from .tables import Run
 
 
@@ -49,6 +50,8 @@ class Presenter:
             why=self.why(leased, view), lease_expires_at=iso(leased.expires_at),
             prediction=None if view is None else [
                 PredictionOut(label=lab, probability=p) for lab, p in view["top"]],
+            highlights=None if view is None or view["terms"] is None else [
+                TermOut(term=term, weight=w) for term, w in view["terms"]],
             **common,
         )
         if item["kind"] == "image":
@@ -61,7 +64,7 @@ class Presenter:
 
     def model_view(self, leased: Leased) -> dict | None:
         """The stored model's view of a queued item: {"top": [(label, probability), ...],
-        "family": ...}, or None."""
+        "family": ..., "terms": [(term, weight), ...] or None}, or None."""
         if not leased.prediction:
             return None
         try:
@@ -71,7 +74,10 @@ class Presenter:
                    if 0 <= int(c) < len(labels)]
         except (ValueError, KeyError, TypeError):
             return None
-        return {"top": top, "family": str(doc.get("family") or "")} if top else None
+        if not top:
+            return None
+        return {"top": top, "family": str(doc.get("family") or ""),
+                "terms": _terms(doc.get("terms"))}
 
     def why(self, leased: Leased, view: dict | None = None) -> str:
         run = self.run(leased.run_id)
@@ -96,6 +102,18 @@ class Presenter:
             count = annotator_count(s, who.id)
         return EventOut(event_id=out.event_id, kind=out.kind, item_id=out.item_id, label=out.label,
                         duplicate=out.duplicate, annotator_count=count)
+
+
+def _terms(raw) -> list[tuple[str, float]] | None:
+    """The stored (term, weight) pairs that drove the prediction (`highlights`), or None when
+    none were stored (not TF-IDF, not a linear model) or they do not read."""
+    if not isinstance(raw, list):
+        return None
+    try:
+        pairs = [(str(term), float(weight)) for term, weight in raw]
+    except (ValueError, TypeError):
+        return None
+    return [(term, w) for term, w in pairs if math.isfinite(w) and w > 0]
 
 
 def _plain_reason(view: dict | None) -> str:

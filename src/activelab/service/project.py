@@ -5,6 +5,7 @@ and its feature matrix, all in one folder.
     ├── project.json     labels, data folder, strategy, model, lease and retrain settings
     ├── items.jsonl      one line per item: pool position, stable item id, what to show
     ├── features.npy     (n_items, n_features) float32 — or features.npz (sparse, TF-IDF)
+    ├── terms.json       TF-IDF features only: the term of each feature column
     └── activelab.db     the SQLite database (default; `--db postgresql://…` puts it elsewhere)
 
 The folder is the source of truth for *what* is labeled; the database holds *who labeled what
@@ -27,6 +28,7 @@ from .._errors import InvalidInputError
 
 CONFIG_FILE = "project.json"
 ITEMS_FILE = "items.jsonl"
+TERMS_FILE = "terms.json"
 DEFAULT_DB_FILE = "activelab.db"
 TASKS = ("classification",)
 MAX_LABELS = 50
@@ -170,6 +172,23 @@ class Project:
                 np.save(fh, np.ascontiguousarray(X, dtype=np.float32))
             os.replace(tmp, dense)
             sparse.unlink(missing_ok=True)
+
+    def save_terms(self, terms: list[str] | None) -> None:
+        """Record the term of each TF-IDF feature column (None: the features are not TF-IDF)."""
+        path = self.root / TERMS_FILE
+        if terms is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_atomic(path, json.dumps(list(terms), ensure_ascii=False).encode("utf-8"))
+
+    def load_terms(self) -> list[str] | None:
+        """The terms of the TF-IDF feature columns, or None (other features, or a project
+        imported before they were recorded: `activelab init` again records them)."""
+        try:
+            terms = json.loads((self.root / TERMS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return [str(t) for t in terms] if isinstance(terms, list) else None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

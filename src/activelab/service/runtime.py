@@ -21,6 +21,7 @@ from .project import (
     DEFAULT_DB_FILE,
     ITEMS_FILE,
     TASKS,
+    TERMS_FILE,
     Project,
     ProjectConfig,
     ProjectError,
@@ -64,7 +65,7 @@ def init_project(path, *, data, labels: str, task: str = "classification",
     source = read_source(data, text_field=text_field_of(spec))
     old_items = existing.read_items() if existing else []
     items, n_new = merge_items(old_items, source.items)
-    X = compute_features(source, spec, items)
+    X, terms = compute_features(source, spec, items)
     with _all_or_nothing(root):
         if existing is None:
             root.mkdir(parents=True, exist_ok=True)
@@ -80,6 +81,7 @@ def init_project(path, *, data, labels: str, task: str = "classification",
             for key, value in changes.items():
                 setattr(project.config, key, value)
         project.save_features(X)
+        project.save_terms(terms)
         project.write_items(items)
         project.save_config()
         open_store(project, db_url, items=items, settings=changes).dispose()
@@ -88,8 +90,9 @@ def init_project(path, *, data, labels: str, task: str = "classification",
 
 # What `init_project` writes in a project folder (write_atomic's and save_features' temporary
 # files included), and the SQLite database it may create there.
-_PROJECT_FILES = (CONFIG_FILE, ITEMS_FILE, "features.npy", "features.npz")
-_SCRATCH_FILES = tuple(f".{name}.tmp" for name in (CONFIG_FILE, ITEMS_FILE)) + (".features.tmp",)
+_PROJECT_FILES = (CONFIG_FILE, ITEMS_FILE, "features.npy", "features.npz", TERMS_FILE)
+_SCRATCH_FILES = (tuple(f".{name}.tmp" for name in (CONFIG_FILE, ITEMS_FILE, TERMS_FILE))
+                  + (".features.tmp",))
 _DB_FILES = tuple(DEFAULT_DB_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal"))
 
 

@@ -123,6 +123,15 @@ class PredictionOut(BaseModel):
     probability: float = Field(ge=0, le=1)
 
 
+class TermOut(BaseModel):
+    """A term of the TF-IDF vocabulary (a word, or two words in a row, lower-cased) and how far
+    it pushed a linear model towards its predicted label."""
+
+    term: str = Field(description='As the vectorizer saw it: e.g. "goal" or "penalty kick".')
+    weight: float = Field(gt=0, description="The term's tf-idf value in this item times the "
+                                            "model's coefficient for the predicted label.")
+
+
 class NextOut(BaseModel):
     """The leased item (or `done: true` when nothing is left for this annotator)."""
 
@@ -138,6 +147,10 @@ class NextOut(BaseModel):
     prediction: list[PredictionOut] | None = Field(
         None, description="The model's top classes for the item, most probable first (None "
                           "before the first model, or for an item picked outside the queue).")
+    highlights: list[TermOut] | None = Field(
+        None, description="The terms that drove the predicted label (`prediction[0]`), strongest "
+                          "first, at most 5: only when the features are TF-IDF and the model is "
+                          "linear (None otherwise, and where `prediction` is None).")
     lease_expires_at: str | None = None
     labels: list[Label]
     annotator: str

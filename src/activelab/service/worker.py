@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, insert, select
 
 from .. import UNLABELED
 from .db import Store, utcnow
+from .highlights import driving_terms
 from .insights import ServiceInsights, dumps, loads
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .queries import LABEL_KINDS, current_labels, labeled_condition
@@ -48,10 +49,12 @@ class RetrainWorker:
     """Refits in a daemon thread; `run_once` does one retrain synchronously (tests, admin)."""
 
     def __init__(self, store: Store, X, labels: list[str], poll_seconds: float = 1.0,
-                 backend: str | None = None, ray_address: str | None = None) -> None:
+                 backend: str | None = None, ray_address: str | None = None,
+                 terms: list[str] | None = None) -> None:
         self.store = store
         self.X = X
         self.labels = list(labels)
+        self.terms = terms  # of TF-IDF columns: the queue then says which words drove a guess
         # kept between retrains: bandits learn; `backend` ranks on activelab.distributed
         self.loop = ServiceLoop(X, len(self.labels), backend=backend, ray_address=ray_address)
         self.insights = ServiceInsights(X.shape[0], len(self.labels))  # and the stopping rules
@@ -170,6 +173,7 @@ class RetrainWorker:
         run.status, run.strategy = "ok", ranking.strategy
         run.cv_accuracy, run.cv_folds = acc, folds
         run.insights = dumps(self._insights(y, run_no, random_rows))
+        drivers = self._drivers(ranking)
         run.finished_at = utcnow()
         with self.store.write() as s:
             s.add(run)
@@ -180,7 +184,7 @@ class RetrainWorker:
                 s.execute(insert(QueueEntry), [
                     {"item_idx": int(i), "rank": r, "run_id": run.id,
                      "score": None if scores is None else _finite(scores[r]),
-                     "prediction": _model_view(ranking, r)}
+                     "prediction": _model_view(ranking, r, drivers)}
                     for r, i in enumerate(ranking.idx)
                 ])
         log.info("retrained on %d labels in %.2fs (%s); cv accuracy %s", n_labels,
@@ -202,16 +206,32 @@ class RetrainWorker:
             return {"estimate": None, "stopping": {}, "forecast": None,
                     "note": f"insights failed: {type(exc).__name__}: {exc}"[:500]}
 
+    def _drivers(self, ranking) -> list | None:
+        """The words behind each queued row's predicted label (`highlights.driving_terms`), or
+        None; a failure here is logged, never a failed retrain."""
+        if not self.terms or ranking.proba is None or self.loop.loop is None:
+            return None
+        try:
+            return driving_terms(self.loop.loop.fitted, self.loop.X[ranking.idx],
+                                 np.argmax(ranking.proba, axis=1), self.terms)
+        except Exception:  # noqa: BLE001 - the queue matters more than its highlights
+            log.exception("the words behind the predictions could not be computed")
+            return None
 
-def _model_view(ranking, row: int, k: int = 3) -> str | None:
+
+def _model_view(ranking, row: int, drivers: list | None = None, k: int = 3) -> str | None:
     """What the labeling page shows of a queued row: the model's top `k` classes (label index,
-    probability) and the family of the strategy that chose it, as JSON."""
+    probability), the family of the strategy that chose it and, on TF-IDF features with a linear
+    model, the terms that drove its guess (term, contribution), as JSON."""
     if ranking.proba is None:
         return None
     p = ranking.proba[row]
     top = np.argsort(-p, kind="stable")[:k]
-    return json.dumps({"top": [[int(c), round(float(p[c]), 4)] for c in top if np.isfinite(p[c])],
-                       "family": ranking.family})
+    view = {"top": [[int(c), round(float(p[c]), 4)] for c in top if np.isfinite(p[c])],
+            "family": ranking.family}
+    if drivers is not None:
+        view["terms"] = [[term, float(f"{weight:.4g}")] for term, weight in drivers[row]]
+    return json.dumps(view)
 
 
 def _finite(value) -> float | None:

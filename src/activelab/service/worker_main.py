@@ -110,7 +110,8 @@ def serve_worker(project_path, db_url: str | None, poll_seconds: float,
         with single_worker(runtime.store, runtime.project.root):
             worker = RetrainWorker(runtime.store, runtime.X, runtime.labels,
                                    poll_seconds=poll_seconds, backend=backend,
-                                   ray_address=ray_address)
+                                   ray_address=ray_address,
+                                   terms=runtime.project.load_terms())
             log.info("retrain worker %d ready", os.getpid())
             while parent_alive(parent):
                 try:
