@@ -72,8 +72,12 @@ def fuzzed(request, image_project_template, tmp_path_factory):
 OPERATIONS = [
     "GET /api/next", "POST /api/labels", "POST /api/skip", "POST /api/undo", "GET /api/stats",
     "GET /api/progress", "GET /api/export", "GET /api/settings", "PUT /api/settings",
-    "POST /api/retrain", "GET /api/me", "GET /api/content",
+    "POST /api/retrain", "GET /api/me", "GET /api/content", "GET /api/label-set",
+    "GET /api/annotators",
 ]
+# Fuzzed last (`test_admin_writes_keep_the_contract`): they grow the label set (so later
+# responses would list labels the loaded document's enum lacks) and add or revoke annotators.
+ADMIN_WRITES = ["POST /api/label-set", "POST /api/invitations", "POST /api/annotators/revoke"]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +90,7 @@ def api_schema(fuzzed):
 
 def test_every_operation_is_fuzzed(api_schema):
     found = [f"{op.ok().method.upper()} {op.ok().path}" for op in api_schema.get_all_operations()]
-    assert sorted(found) == sorted(OPERATIONS)
+    assert sorted(found) == sorted(OPERATIONS + ADMIN_WRITES)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
@@ -111,6 +115,14 @@ def test_every_response_keeps_the_contract(api_schema, fuzzed, label, mode):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
     fuzz()
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+                         ids=lambda mode: mode.value)
+@pytest.mark.parametrize("label", ADMIN_WRITES)
+def test_admin_writes_keep_the_contract(api_schema, fuzzed, label, mode):
+    """After every other operation (the state they leave is theirs alone)."""
+    test_every_response_keeps_the_contract(api_schema, fuzzed, label, mode)
 
 
 def _aim_at_leased_item(case, client, headers) -> None:

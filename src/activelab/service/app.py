@@ -52,5 +52,5 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
     app.include_router(pages.router)
     app.add_middleware(LimitsMiddleware)
 
-    install_contract(app, runtime.labels)
+    install_contract(app, lambda: runtime.labels)  # the label set may grow (labelset.py)
     return app

@@ -127,6 +127,15 @@ def list_annotators(store: Store) -> list[Annotator]:
         return list(s.scalars(select(Annotator).order_by(Annotator.id)))
 
 
+def access_state(row: Annotator, now: datetime | None = None) -> str:
+    """Whether an annotator's token works: "active", "expired" or "revoked"."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
 def lookup_token(store: Store, token: str | None) -> Principal | None:
     """The annotator holding `token`, expired or not; None when it is unknown or revoked.
 

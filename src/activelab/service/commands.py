@@ -3,7 +3,8 @@
     activelab init PROJECT --data PATH --labels "a,b" [--task classification] [--strategy margin]
                    [--model logreg] [--features auto] [--db URL]
     activelab serve PROJECT [--host 127.0.0.1] [--port 8000] [--db URL]
-    activelab export PROJECT [--format csv|jsonl] [--out FILE] [--history] [--db URL]
+    activelab export PROJECT [--format csv|jsonl|parquet|labelstudio] [--out FILE] [--history]
+                     [--image-root URL] [--db URL]
     activelab token add PROJECT NAME [--admin] [--expires 30d] [--db URL]
                                                   (prints the token as its last line)
     activelab token list PROJECT / activelab token revoke PROJECT NAME
@@ -138,25 +139,38 @@ def serve(
 
 def export(
     project: Path = typer.Argument(..., help="Project folder."),
-    format: str = typer.Option("csv", "--format", help="csv or jsonl."),
+    format: str = typer.Option("csv", "--format", help="csv, jsonl, parquet, or labelstudio (Label Studio's JSON tasks)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of standard output."),
     history: bool = typer.Option(False, "--history", help="Every event of the log, not just current labels."),
+    image_root: Optional[str] = typer.Option(None, "--image-root", help="labelstudio: put before each image's path (e.g. a URL); default: the image's absolute path."),
     db: Optional[str] = _db_option(),
 ) -> None:
-    """Export the labels (current labels, or the whole history) as CSV or JSONL."""
+    """Export the labels (current labels, or the whole history) as CSV, JSONL, Parquet or Label
+    Studio tasks."""
     from . import export as exporting
     from .errors import LabelError
+    from .project import Project
 
     if format not in exporting.FORMATS:
         raise LabelError(f"--format must be one of {', '.join(exporting.FORMATS)}; got {format!r}.")
+    if format == "parquet" and out is None and sys.stdout.isatty():
+        raise LabelError("Parquet is binary; write it to a file with --out FILE.parquet.")
+    opened = Project.open(project)
+    items = {it["item_id"]: it for it in opened.read_items()} if format == "labelstudio" else {}
     with _store(project, db) as store:
         fields, rows = exporting.export_rows(store, history=history)
-    body = exporting.render(fields, rows, format)
-    if out is None:
-        sys.stdout.write(body)
+    body = exporting.encode(fields, rows, format, items=items, data_root=opened.data_root,
+                            image_root=image_root)
+    if out is None and format != "parquet":
+        sys.stdout.write(body.decode("utf-8"))
+    elif out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
     else:
-        out.write_text(body, encoding="utf-8")
-        typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
+        out.write_bytes(body)
+        typer.echo(f"wrote {len(rows)} {'tasks' if format == 'labelstudio' else 'rows'} to {out}",
+                   err=True)
 
 
 EXPIRES_HELP = "Nd, Nh or Nm (days, hours, minutes from now), or an ISO date or date-time (UTC)."
@@ -189,18 +203,15 @@ def token_add(
 def token_list(project: Path = typer.Argument(..., help="Project folder."),
                db: Optional[str] = _db_option()) -> None:
     """List annotators: name, role (or revoked, expired), created, expires — never tokens."""
-    from .auth import list_annotators
+    from .auth import access_state, list_annotators
     from .db import utcnow
 
     with _store(project, db) as store:
         rows = list_annotators(store)
     now = utcnow()
     for row in rows:
-        if row.revoked_at:
-            state = "revoked"
-        elif row.expires_at is not None and row.expires_at <= now:
-            state = "expired"
-        else:
+        state = access_state(row, now)
+        if state == "active":
             state = "admin" if row.is_admin else "annotator"
         typer.echo(f"{row.name}\t{state}\t{_when(row.created_at)}\texpires {_when(row.expires_at)}")
 

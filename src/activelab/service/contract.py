@@ -1,6 +1,7 @@
 """The API's contract: what every refusal looks like, and an OpenAPI document that says so.
 
-`install(app, labels)` gives the app its error handlers and its `openapi()`:
+`install(app, labels)` gives the app its error handlers and its `openapi()` (rebuilt when the label
+set has grown):
 
     ServiceError                 its status: ErrorOut (a 422: ValidationErrorOut)
     RequestValidationError       422 ValidationErrorOut
@@ -14,13 +15,15 @@
 
 The document lists every status an operation can answer: route-specific refusals come from
 `errors(...)` in its decorator, 401 and 413 (the body cap applies to every request) from the
-API router. It is patched once, when first asked for: a 422 shows `ValidationErrorOut` (never
-FastAPI's `HTTPValidationError`, a body the app does not send); fields typed `schemas.Label`
-show the project's label set as an enum, a setting's strategy and model the known ones; and a
-`schemas.Name` shows the characters it refuses as a `pattern`.
+API router. It is patched when first asked for, and again once the label set grew: a 422 shows
+`ValidationErrorOut` (never FastAPI's `HTTPValidationError`, a body the app does not send);
+fields typed `schemas.Label` show the project's label set as an enum, a setting's strategy and
+model the known ones; and a `schemas.Name` shows the characters it refuses as a `pattern`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -56,23 +59,28 @@ def errors(*statuses: int | tuple[int, str]) -> dict:
     return out
 
 
-def install(app: FastAPI, labels: list[str]) -> None:
-    """Register the error handlers and the patched OpenAPI document on `app`."""
+def install(app: FastAPI, labels: list[str] | Callable[[], list[str]]) -> None:
+    """Register the error handlers and the patched OpenAPI document on `app`. `labels` may be
+    a function: the label set can grow (`labelset`), and the document follows it."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     generate = app.openapi
+    label_set = labels if callable(labels) else (lambda: labels)
+    made_for: list = [None]  # the label set of the document built last
 
     def openapi() -> dict:
-        if app.openapi_schema is None:
+        current = list(label_set())
+        if app.openapi_schema is None or made_for[0] != current:
+            app.openapi_schema = None
             try:
                 doc = generate()
                 _own_422(doc)
-                _fill_marks(doc, {"labels": list(labels)})
+                _fill_marks(doc, {"labels": current})
             except BaseException:
                 app.openapi_schema = None
                 raise
-            app.openapi_schema = doc
+            app.openapi_schema, made_for[0] = doc, current
         return app.openapi_schema
 
     app.openapi = openapi

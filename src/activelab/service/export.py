@@ -1,20 +1,39 @@
-"""Export the labels as CSV or JSONL: the current label of every labeled item, or (history)
-every event of the log."""
+"""Export the labels: the current label of every labeled item, or (history) every event of the
+log, as CSV, JSON Lines or Parquet; the current labels also as Label Studio tasks.
+
+`export_rows` chooses what is exported; `encode` writes it in a format (`FORMATS`):
+
+    csv, jsonl    one row per label (or event), the fields of `CURRENT_FIELDS`/`HISTORY_FIELDS`
+    parquet       the same columns, typed: ids int64, times timestamp[us, UTC], the rest text
+    labelstudio   a JSON list of Label Studio tasks (its "Basic Label Studio JSON format"), one
+                  per labeled item: ``data`` holds the item (``image``: its path, or
+                  `image_root` + its path; ``text``; or ``item``: a row's fields) and its
+                  ``item_id``; ``annotations`` one annotation whose ``result`` is a ``choices``
+                  result from the ``label`` control to that object (`LABEL_STUDIO_CONFIG`)
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import select
 
+from .._errors import InvalidInputError
 from .db import Store
+from .errors import LabelError
 from .progress import iso
 from .queries import annotator_names, current_labels
 from .tables import Event, Item
 
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "jsonl", "parquet", "labelstudio")
+MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson",
+               "parquet": "application/vnd.apache.parquet", "labelstudio": "application/json"}
+SUFFIXES = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "labelstudio": "json"}
 CURRENT_FIELDS = ("item_id", "label", "annotator", "labeled_at", "event_id")
 HISTORY_FIELDS = ("event_id", "kind", "item_id", "label", "annotator", "at", "target_event_id",
                   "request_id")
@@ -49,3 +68,87 @@ def render(fields: tuple[str, ...], rows: list[dict], fmt: str) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
+
+
+def encode(fields: tuple[str, ...], rows: list[dict], fmt: str, *, items: dict | None = None,
+           data_root=None, image_root: str | None = None) -> bytes:
+    """`rows` in format `fmt` (one of `FORMATS`). Label Studio needs the items (item id →
+    manifest entry) and the data folder; it exports current labels only (`LabelError`
+    otherwise)."""
+    if fmt == "parquet":
+        return _parquet(fields, rows)
+    if fmt == "labelstudio":
+        if "kind" in fields:  # the history: events, not current labels
+            raise LabelError("the Label Studio format holds each item's current label, not the "
+                             "history of the log; export the history as csv, jsonl or parquet.",
+                             ("query", "history"))
+        tasks = label_studio_tasks(rows, items or {}, data_root, image_root)
+        return json.dumps(tasks, ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt not in FORMATS:
+        raise LabelError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}.",
+                         ("query", "format"))
+    return render(fields, rows, fmt).encode("utf-8")
+
+
+LABEL_STUDIO_OBJECTS = {"image": "image", "text": "text", "row": "item"}
+"""The Label Studio object (and `data` key) showing an item of each kind."""
+LABEL_STUDIO_CONFIG = {
+    "image": '<Image name="image" value="$image"/>',
+    "text": '<Text name="text" value="$text"/>',
+    "row": '<Table name="item" value="$item"/>',
+}
+"""The object tag of a labeling config that matches the tasks, next to
+``<Choices name="label" toName="OBJECT" choice="single">`` with one ``<Choice value="…"/>`` per
+label."""
+
+
+def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
+                       image_root: str | None = None) -> list[dict]:
+    """One Label Studio task per item with a current label (`rows` of `export_rows`; a row
+    without a label, e.g. annotators who disagree, has no task)."""
+    tasks = []
+    for row in rows:
+        if row.get("label") is None:
+            continue
+        item = items[row["item_id"]]
+        key = LABEL_STUDIO_OBJECTS[item["kind"]]
+        if item["kind"] == "image":
+            value = (image_root + quote(item["path"]) if image_root is not None
+                     else str(Path(data_root or ".") / item["path"]))
+        elif item["kind"] == "text":
+            value = item["text"]
+        else:
+            value = item["fields"]
+        result = {"from_name": "label", "to_name": key, "type": "choices",
+                  "value": {"choices": [row["label"]]}}
+        tasks.append({"data": {key: value, "item_id": row["item_id"]},
+                      "annotations": [{"result": [result]}]})
+    return tasks
+
+
+_INTEGERS = ("event_id", "target_event_id")
+_TIMES = ("labeled_at", "at")
+
+
+def _parquet(fields: tuple[str, ...], rows: list[dict]) -> bytes:
+    """The rows as one Parquet table: the columns of `fields`, typed."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InvalidInputError("the Parquet export needs pyarrow; install it with: "
+                                "pip install pyarrow") from None
+    columns = {}
+    for name in fields:
+        values = [row.get(name) for row in rows]
+        if name in _INTEGERS:
+            columns[name] = pa.array(values, type=pa.int64())
+        elif name in _TIMES:
+            columns[name] = pa.array([None if v is None else datetime.fromisoformat(v)
+                                      for v in values], type=pa.timestamp("us", tz="UTC"))
+        else:
+            columns[name] = pa.array([None if v is None else str(v) for v in values],
+                                     type=pa.string())
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns), sink)
+    return sink.getvalue().to_pybytes()

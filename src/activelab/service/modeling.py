@@ -61,6 +61,12 @@ class ServiceLoop:
         self._X: object | None = None
         self._lock = threading.Lock()
 
+    def set_classes(self, n_classes: int) -> None:
+        """A grown label set: the next retrain starts a new loop with `n_classes` classes."""
+        if int(n_classes) != self.n_classes:
+            self.n_classes = int(n_classes)
+            self.loop, self._key = None, None
+
     @property
     def X(self):
         """The model's features: the pool standardized with its own statistics (sparse TF-IDF

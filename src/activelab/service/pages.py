@@ -33,6 +33,8 @@ ASSETS = {
     "label.js": "text/javascript",
     "progress.js": "text/javascript",
     "login.js": "text/javascript",
+    "admin.js": "text/javascript",
+    "admin.css": "text/css",
     "common.js": "text/javascript",
     "style.css": "text/css",
 }
@@ -43,12 +45,17 @@ _limiter_lock = threading.Lock()
 router = APIRouter(include_in_schema=False)
 
 
-def _signed_in(request: Request) -> bool:
+def _caller(request: Request):
+    """Who is signed in (Bearer header or session cookie), or None."""
     store = service(request).runtime.store
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return authenticate(store, token.strip()) is not None
-    return session_principal(store, request.cookies.get(SESSION_COOKIE)) is not None
+        return authenticate(store, token.strip())
+    return session_principal(store, request.cookies.get(SESSION_COOKIE))
+
+
+def _signed_in(request: Request) -> bool:
+    return _caller(request) is not None
 
 
 def _page(name: str, request: Request):
@@ -66,6 +73,18 @@ def label_page(request: Request):
 @router.get("/progress")
 def progress_page(request: Request):
     return _page("progress.html", request)
+
+
+@router.get("/admin")
+def admin_page(request: Request):
+    """Settings, the label set, people, export and retraining: admins only (others get a 403
+    page that says so)."""
+    who = _caller(request)
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    name = "admin.html" if who.is_admin else "admins-only.html"
+    return FileResponse(STATIC / name, status_code=200 if who.is_admin else 403,
+                        media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/login")

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from .db import Store
 from .features import compute_features, text_field_of
 from .importers import merge_items, read_source
+from .labelset import full_labels
 from .project import (
     CONFIG_FILE,
     DEFAULT_DB_FILE,
@@ -218,7 +219,8 @@ class Runtime:
 
     @property
     def labels(self) -> list[str]:
-        return self.project.config.labels
+        """The label set: the project's labels, then those an admin added (`labelset`)."""
+        return full_labels(self.store, self.project.config.labels)
 
     def settings(self):
         return read_settings(self.store)

@@ -118,6 +118,61 @@ class SettingsOut(BaseModel):
     model: str
 
 
+class LabelAddIn(_In):
+    label: Annotated[Name, Field(description=(
+        "The label to add at the end of the set (surrounding spaces are dropped): 1-100 "
+        "characters, no comma; refused when already in the set, in any case. (The app checks "
+        "the length, to say what is wrong in words.)"))]
+
+
+class LabelAdditionOut(BaseModel):
+    label: str
+    code: int = Field(description="The label's position in the set: its class in the model.")
+    added_by: str
+    added_at: str
+
+
+class LabelSetOut(BaseModel):
+    """The label set now (it only grows, so its labels may be newer than this document's enum),
+    and the labels added after init: who added each, and when."""
+
+    labels: list[str]
+    additions: list[LabelAdditionOut]
+
+
+class AnnotatorOut(BaseModel):
+    name: str
+    is_admin: bool
+    state: Literal["active", "expired", "revoked"]
+    created_at: str
+    expires_at: str | None = Field(description="When the token stops working (None: never).")
+    revoked_at: str | None
+
+
+class InvitationIn(_In):
+    name: Annotated[Name, Field(description=(
+        "Annotator name: 1-100 letters, digits, spaces or . _ @ -, starting with a letter or "
+        "digit. A new name creates the annotator; an existing one keeps their role."))]
+    admin: bool = Field(False, description="A new annotator is an admin.")
+    expires: Annotated[Name, Field(max_length=40, description=(
+        "When the code is refused: Nd, Nh or Nm from now (e.g. 7d), or an ISO date or "
+        "date-time (UTC unless it has an offset)."))] = "7d"
+
+
+class InvitationOut(BaseModel):
+    """A one-time sign-in code: shown this once, only its hash is stored."""
+
+    code: str
+    name: str
+    is_admin: bool
+    new_annotator: bool
+    expires_at: str
+
+
+class RevokeIn(_In):
+    name: Annotated[Name, Field(max_length=100, description="The annotator's name.")]
+
+
 class PredictionOut(BaseModel):
     label: Label
     probability: float = Field(ge=0, le=1)

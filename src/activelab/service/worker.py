@@ -28,6 +28,7 @@ from .. import UNLABELED
 from .db import Store, utcnow
 from .highlights import driving_terms
 from .insights import ServiceInsights, dumps, loads
+from .labelset import grow
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .queries import LABEL_KINDS, current_labels, labeled_condition
 from .settings import Settings, read_settings, retrain_requested_at
@@ -147,6 +148,7 @@ class RetrainWorker:
             random_cutoff = s.scalar(  # until the first model ranked the queue, picks were random
                 select(Run.finished_at).where(Run.status == "ok", ~Run.strategy.like("random%"))
                 .order_by(Run.id).limit(1))
+        self._follow_label_set()
         code = {name: i for i, name in enumerate(self.labels)}
         y = np.full(self.X.shape[0], UNLABELED, dtype=np.int64)
         random_rows = np.zeros(self.X.shape[0], dtype=bool)
@@ -191,6 +193,16 @@ class RetrainWorker:
                  time.perf_counter() - t0, ranking.strategy, "n/a" if acc is None else f"{acc:.3f}")
         return run
 
+
+    def _follow_label_set(self) -> None:
+        """Take up the labels an admin added since (`labelset`): existing codes keep their
+        meaning; the model gets the new classes, its loop starts afresh."""
+        labels = grow(self.store, self.labels)
+        if len(labels) != len(self.labels):
+            log.info("the label set grew to %d labels: %s", len(labels), ", ".join(labels))
+            self.labels = labels
+            self.loop.set_classes(len(labels))
+            self.insights.n_classes = len(labels)
 
     def _insights(self, y: np.ndarray, seed: int, random_rows: np.ndarray) -> dict:
         """The estimate, stopping verdicts and forecast after this retrain; a failure here is
