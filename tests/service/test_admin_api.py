@@ -9,6 +9,7 @@ import csv
 import io
 import json
 
+import pytest
 from sqlalchemy import select
 
 from activelab.service import export as exporting
@@ -102,6 +103,14 @@ def test_a_label_added_later(api):
     rows = list(csv.DictReader(io.StringIO(api.get("/api/export", as_="admin").text)))
     assert {r["item_id"]: r["label"] for r in rows if r["annotator"] == "alice"}.items() >= \
         labeled.items()
+
+
+def test_reinit_names_the_admin_page(project_dir, image_dir):
+    from activelab.service.project import ProjectError
+    from activelab.service.runtime import init_project
+
+    with pytest.raises(ProjectError, match=r"pass those again.*admin page \(/admin\)"):
+        init_project(project_dir, data=image_dir, labels="red,blue,green")
 
 
 def test_people(api):

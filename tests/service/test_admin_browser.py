@@ -37,7 +37,9 @@ def test_admin_pages_in_the_browser(project_dir, tmp_path, browser_page):  # noq
             page.fill("#token", admin)
             page.click("#sign-in")
             page.wait_for_url(f"{server.url}/")
-            page.goto(f"{server.url}/admin")
+            page.goto(f"{server.url}/progress")  # admins find the admin page in the menu
+            page.click("#admin-link")
+            page.wait_for_url(f"{server.url}/admin")
             page.wait_for_function("() => document.body.dataset.ready === '1'")
             assert page.inner_text("#annotator") == "ada"
 

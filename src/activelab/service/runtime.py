@@ -58,8 +58,9 @@ def init_project(path, *, data, labels: str, task: str = "classification",
     changes = validate({"strategy": strategy, "model": model}, error=ProjectError)
     if existing is not None and existing.config.labels != label_list:
         raise ProjectError(
-            f"{root} was created with labels {existing.config.labels}; a project's label set "
-            "cannot change (its labels would lose their meaning). Create a new project instead."
+            f"{root} was created with labels {existing.config.labels}; pass those again. A "
+            "project's labels cannot be reordered, renamed or removed (they would lose their "
+            "meaning); an admin adds new ones at the end on the admin page (/admin)."
         )
     spec = features or (existing.config.features if existing else "auto")
     # Everything that can refuse the data runs before anything is written.
