@@ -317,6 +317,11 @@ def test_image_zoom_pan_contrast_and_reset(page, image_project):
     page.click("#image-reset")
     assert page.evaluate(style) == ["translate(0px, 0px) scale(1)",
                                     "contrast(100%) brightness(100%)"]
+    page.mouse.move(box["x"] + 100, box["y"] + 100)  # unzoomed, a drag does not move it
+    page.mouse.down()
+    page.mouse.move(box["x"] + 150, box["y"] + 150)
+    page.mouse.up()
+    assert page.evaluate(style)[0] == "translate(0px, 0px) scale(1)"
 
 
 # -- phone width ----------------------------------------------------------------------------

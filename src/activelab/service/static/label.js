@@ -241,6 +241,7 @@
     if (!img) return;
     img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.zoom})`;
     img.style.filter = `contrast(${view.contrast}%) brightness(${view.brightness}%)`;
+    img.parentElement.classList.toggle("zoomed", view.zoom > 1); // only then drag pans
   }
 
   const image = () => document.querySelector("#viewer img");
@@ -261,16 +262,19 @@
     applyView(image());
   }
 
-  // An image in a frame: the wheel zooms, dragging pans (CSS transforms and filters only).
+  // An image in a frame: the wheel zooms, dragging a zoomed image pans (CSS transforms and
+  // filters only). Unzoomed, the wheel and touch scroll the page as usual.
   function viewer(next) {
     const img = el("img", { src: next.content_url, alt: next.item_id, draggable: "false" });
     const frame = el("div", { id: "viewer", class: "lp-viewer" }, [img]);
     frame.addEventListener("wheel", (ev) => {
+      if (ev.deltaY > 0 && view.zoom <= 1) return;
       ev.preventDefault();
       zoomBy(ev.deltaY < 0 ? 1.25 : 0.8);
     }, { passive: false });
     let drag = null;
     frame.addEventListener("pointerdown", (ev) => {
+      if (view.zoom <= 1) return;
       drag = { x: ev.clientX - view.x, y: ev.clientY - view.y };
       frame.setPointerCapture(ev.pointerId);
       frame.classList.add("dragging");
