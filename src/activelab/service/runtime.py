@@ -59,8 +59,9 @@ def init_project(path, *, data, labels: str, task: str = "classification",
     if existing is not None and existing.config.labels != label_list:
         raise ProjectError(
             f"{root} was created with labels {existing.config.labels}; pass those again. A "
-            "project's labels cannot be reordered, renamed or removed (they would lose their "
-            "meaning); an admin adds new ones at the end on the admin page (/admin)."
+            "project's label set only grows: its labels cannot be reordered, renamed or removed "
+            "(they would lose their meaning); an admin adds new ones at the end on the admin "
+            "page (/admin)."
         )
     spec = features or (existing.config.features if existing else "auto")
     # Everything that can refuse the data runs before anything is written.
