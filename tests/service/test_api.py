@@ -242,8 +242,9 @@ def test_relabel_is_history_not_overwrite(api):
     r = api.label(a["item_id"], "red", as_="admin")
     assert r.status_code == 200 and r.json()["kind"] == "relabel"
     current = api.get("/api/export?format=csv", as_="admin").text.splitlines()
-    assert current[0] == "item_id,label,annotator,labeled_at,event_id"
+    assert current[0] == "item_id,label,annotator,labeled_at,event_id,status"
     assert current[1].startswith(f"{a['item_id']},red,admin,")
+    assert current[1].endswith(",reviewed")  # an admin's correction decides the item
     history = api.get("/api/export?format=csv&history=true", as_="admin").text.splitlines()
     assert [row.split(",")[1] for row in history[1:]] == ["label", "relabel", "relabel"]
     stats = api.get("/api/stats").json()
@@ -291,7 +292,8 @@ def test_export_formats(api):
 def test_settings(api):
     r = api.get("/api/settings", as_="admin")
     assert r.json() == {"lease_seconds": 600, "retrain_every": 10, "queue_size": 100,
-                        "strategy": "margin", "model": "logreg"}
+                        "strategy": "margin", "model": "logreg", "annotations_per_item": 1,
+                        "overlap_fraction": 1.0, "overlap_seed": 0}
     r = api.put("/api/settings", {"retrain_every": 3, "strategy": "entropy"}, as_="admin")
     assert r.status_code == 200 and r.json()["retrain_every"] == 3 and r.json()["strategy"] == "entropy"
     assert api.service.runtime.settings().retrain_every == 3

@@ -35,6 +35,10 @@ REFUSALS = {
     "GET /api/annotators": {403},
     "POST /api/annotators/revoke": {403, 404, 409, 422},
     "POST /api/invitations": {403, 409, 422},
+    "GET /api/agreement": {403},
+    "GET /api/review": {403, 404, 422},
+    "POST /api/review": {403, 404, 409, 422},
+    "POST /api/review/undo": {403, 409, 422},
 }
 WITH_BODY = {"POST /api/labels": {"item_id": "red/000.png", "label": "red", "request_id": "r" * 10},
              "POST /api/skip": {"item_id": "red/000.png", "request_id": "r" * 10},

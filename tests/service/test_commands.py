@@ -58,7 +58,7 @@ def test_init_token_export(run, tmp_path, image_dir):
     r = run("token", "revoke", proj, "bob")
     assert r.exit_code == 0 and "bob\trevoked" in run("token", "list", proj).stdout
     r = run("export", proj)
-    assert r.exit_code == 0 and r.stdout == "item_id,label,annotator,labeled_at,event_id\n"
+    assert r.exit_code == 0 and r.stdout == "item_id,label,annotator,labeled_at,event_id,status\n"
     r = run("export", proj, "--format", "jsonl", "--history", "--out", tmp_path / "h.jsonl")
     assert r.exit_code == 0 and (tmp_path / "h.jsonl").read_text() == ""
 
@@ -82,6 +82,7 @@ def test_export_after_labeling(run, tmp_path):
     r = run("export", proj, "--format", "jsonl")
     row = json.loads(r.stdout)
     assert row["item_id"] == leased.item_id and row["label"] == "b" and row["annotator"] == "ann"
+    assert row["status"] == "labeled"
 
 
 @pytest.mark.parametrize("args,message", [

@@ -73,7 +73,8 @@ OPERATIONS = [
     "GET /api/next", "POST /api/labels", "POST /api/skip", "POST /api/undo", "GET /api/stats",
     "GET /api/progress", "GET /api/export", "GET /api/settings", "PUT /api/settings",
     "POST /api/retrain", "GET /api/me", "GET /api/content", "GET /api/label-set",
-    "GET /api/annotators",
+    "GET /api/annotators", "GET /api/agreement", "GET /api/review", "POST /api/review",
+    "POST /api/review/undo",
 ]
 # Fuzzed last (`test_admin_writes_keep_the_contract`): they grow the label set (so later
 # responses would list labels the loaded document's enum lacks) and add or revoke annotators.

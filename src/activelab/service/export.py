@@ -27,14 +27,14 @@ from .._errors import InvalidInputError
 from .db import Store
 from .errors import LabelError
 from .progress import iso
-from .queries import annotator_names, current_labels
+from .queries import annotator_names, item_states
 from .tables import Event, Item
 
 FORMATS = ("csv", "jsonl", "parquet", "labelstudio")
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson",
                "parquet": "application/vnd.apache.parquet", "labelstudio": "application/json"}
 SUFFIXES = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "labelstudio": "json"}
-CURRENT_FIELDS = ("item_id", "label", "annotator", "labeled_at", "event_id")
+CURRENT_FIELDS = ("item_id", "label", "annotator", "labeled_at", "event_id", "status")
 HISTORY_FIELDS = ("event_id", "kind", "item_id", "label", "annotator", "at", "target_event_id",
                   "request_id")
 
@@ -51,13 +51,19 @@ def export_rows(store: Store, history: bool = False) -> tuple[tuple[str, ...], l
                 for ev in s.scalars(select(Event).order_by(Event.id))
             ]
             return HISTORY_FIELDS, rows
-        current = current_labels(s)
-    rows = [
-        {"item_id": ids[idx], "label": ev.label, "annotator": names.get(ev.annotator_id),
-         "labeled_at": iso(ev.created_at), "event_id": ev.id}
-        for idx, ev in sorted(current.items())
-    ]
+        states = item_states(s)
+    rows = [current_row(ids[idx], st, names) for idx, st in sorted(states.items())]
     return CURRENT_FIELDS, rows
+
+
+def current_row(item_id: str, state, names: dict) -> dict:
+    """An item's current label (`queries.resolve`): the label (None while its annotators tie),
+    who gave it (several names joined by ";"), when, from which event, and its status."""
+    ev = state.event
+    return {"item_id": item_id, "label": state.label,
+            "annotator": ";".join(names.get(a, "?") for a in state.credited) or None,
+            "labeled_at": None if ev is None else iso(ev.created_at),
+            "event_id": None if ev is None else ev.id, "status": state.status}
 
 
 def render(fields: tuple[str, ...], rows: list[dict], fmt: str) -> str:

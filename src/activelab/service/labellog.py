@@ -1,10 +1,12 @@
-"""Writes to the append-only label log: label, skip, undo.
+"""Writes to the append-only label log: label, skip, undo, review.
 
-Events: ``label`` (first label of an item, needs the annotator's valid lease), ``relabel`` (a new
-label for a labeled item, by its last labeler or an admin), ``skip`` (releases the lease; the
-item is not offered to that annotator again), ``undo`` (cancels the annotator's most recent live
-event). Nothing is updated or deleted: an item's current label is its newest ``label``/``relabel``
-event that no ``undo`` targets (read it with `queries`).
+Events: ``label`` (an annotator's label of an item, needs their valid lease), ``relabel`` (a new
+label for an item from one of its labelers, or from an admin correcting someone else's label),
+``skip`` (releases the lease; the item is not offered to that annotator again), ``undo``
+(cancels the annotator's most recent live label, relabel or skip — or, from the review queue,
+their most recent review), ``review`` (an admin's decision on an item's label, from the review
+queue). Nothing is updated or deleted: an item's current label is derived from its live events
+(read it with `queries`).
 
 Every write carries a client-generated ``request_id`` (unique in the log): a retried request
 finds its first outcome instead of writing twice.
@@ -22,9 +24,11 @@ from sqlalchemy.orm import Session
 from .auth import Principal
 from .db import Store, utcnow
 from .errors import ConflictError, ForbiddenError, LabelError
-from .leases import claim, require_lease
-from .queries import LABEL_KINDS, current_label_event, find_item, live
+from .leases import claim, overlap_now, require_lease
+from .queries import LABEL_KINDS, ItemState, find_item, item_states, live
 from .tables import Event, Item, Lease
+
+UNDOABLE = ("label", "relabel", "skip")  # what POST /api/undo takes back (reviews: undo_review)
 
 
 @dataclass(frozen=True)
@@ -44,48 +48,68 @@ def record_label(
     store: Store, who: Principal, item_id: str, label: str, request_id: str, label_set
 ) -> Outcome:
     """Label (or relabel) an item; idempotent in `request_id`."""
-    if label not in label_set:
-        raise LabelError(
-            f"label {label[:100]!r} is not in this project's label set {list(label_set)}.",
-            loc=("body", "label"),
-        )
+    _check_label(label, label_set)
+    overlap = overlap_now(store)
 
     def write(s: Session, now: datetime) -> Event:
         item = find_item(s, item_id)
-        current = current_label_event(s, item.idx)
-        if current is None:
-            require_lease(s, who, item, now)
-            kind = "label"
-        else:
-            if not (who.is_admin or current.annotator_id == who.id):
-                raise ForbiddenError(
-                    f"item {item_id!r} is already labeled by another annotator; only they or "
-                    "an admin can relabel it."
-                )
-            kind = "relabel"
+        state = item_states(s, overlap, item.idx).get(item.idx)
+        kind = _label_kind(s, who, item, state, now)
         ev = Event(request_id=request_id, kind=kind, item_idx=item.idx, annotator_id=who.id,
                    label=label, created_at=now)
         s.add(ev)
         s.flush()
-        s.execute(delete(Lease).where(Lease.item_idx == item.idx))
+        s.execute(delete(Lease).where(Lease.item_idx == item.idx, Lease.annotator_id == who.id))
         return ev
 
     return _idempotent(store, who, request_id, write, expect=(item_id, label, LABEL_KINDS))
 
 
+def _label_kind(s: Session, who: Principal, item: Item, state: ItemState | None,
+                now: datetime) -> str:
+    """``label`` (a new vote, on the caller's lease) or ``relabel`` (the caller's own vote
+    changed, or an admin's correction); refuses everyone else."""
+    if state is None:
+        require_lease(s, who, item, now)
+        return "label"
+    if who.id in state.votes:
+        decision = state.decision
+        if decision is not None and decision.annotator_id != who.id and not who.is_admin:
+            raise ForbiddenError(
+                f"item {item.item_id!r} was decided by a reviewer; only an admin can relabel it now."
+            )
+        return "relabel"
+    lease = s.get(Lease, (item.idx, who.id), with_for_update=True)
+    if lease is not None and lease.expires_at > now:
+        return "label"  # one more of the labels the item needs
+    if who.is_admin:
+        return "relabel"  # a correction: it decides the item
+    if state.status != "pending":
+        raise ForbiddenError(
+            f"item {item.item_id!r} is already labeled by another annotator; only they or an "
+            "admin can relabel it."
+        )
+    require_lease(s, who, item, now)  # raises: no lease, or an expired one
+    return "label"
+
+
 def record_skip(store: Store, who: Principal, item_id: str, request_id: str) -> Outcome:
     """Skip a leased item: it goes back to the pool, never again to this annotator."""
+    overlap = overlap_now(store)
 
     def write(s: Session, now: datetime) -> Event:
         item = find_item(s, item_id)
-        if current_label_event(s, item.idx) is not None:
+        state = item_states(s, overlap, item.idx).get(item.idx)
+        lease = s.get(Lease, (item.idx, who.id))
+        if state is not None and (who.id in state.votes or (
+                state.status != "pending" and (lease is None or lease.expires_at <= now))):
             raise ConflictError(f"item {item_id!r} is already labeled; there is nothing to skip.")
         require_lease(s, who, item, now)
         ev = Event(request_id=request_id, kind="skip", item_idx=item.idx, annotator_id=who.id,
                    created_at=now)
         s.add(ev)
         s.flush()
-        s.execute(delete(Lease).where(Lease.item_idx == item.idx))
+        s.execute(delete(Lease).where(Lease.item_idx == item.idx, Lease.annotator_id == who.id))
         return ev
 
     return _idempotent(store, who, request_id, write, expect=(item_id, None, ("skip",)))
@@ -93,26 +117,79 @@ def record_skip(store: Store, who: Principal, item_id: str, request_id: str) -> 
 
 def record_undo(store: Store, who: Principal, request_id: str, lease_seconds: int) -> Outcome:
     """Undo the annotator's most recent live label, relabel or skip, and lease the item back to
-    them when it is unlabeled again and nobody else holds it."""
+    them when it is open for them again."""
+    overlap = overlap_now(store)
 
     def write(s: Session, now: datetime) -> Event:
-        target = s.scalar(
-            select(Event)
-            .where(Event.annotator_id == who.id, Event.kind != "undo", live())
-            .order_by(Event.id.desc())
-            .limit(1)
-        )
+        target = _last_live(s, who, UNDOABLE)
         if target is None:
             raise ConflictError("nothing to undo: you have no label or skip left to take back.")
-        ev = Event(request_id=request_id, kind="undo", item_idx=target.item_idx,
-                   annotator_id=who.id, target_event_id=target.id, created_at=now)
-        s.add(ev)
-        s.flush()
-        if current_label_event(s, target.item_idx) is None:
-            claim(s, store.dialect, target.item_idx, who.id, now, now + timedelta(seconds=lease_seconds))
+        ev = _undo(s, who, target, request_id, now)
+        claim(s, store.dialect, target.item_idx, who.id, now,
+              now + timedelta(seconds=lease_seconds), overlap)
         return ev
 
     return _idempotent(store, who, request_id, write, expect=(None, None, ("undo",)))
+
+
+def record_review(store: Store, who: Principal, item_id: str, label: str, request_id: str,
+                  label_set) -> Outcome:
+    """A reviewer's decision on an item's label (an admin's; the route checks): it becomes the
+    item's current label, whatever its annotators said."""
+    _check_label(label, label_set)
+    overlap = overlap_now(store)
+
+    def write(s: Session, now: datetime) -> Event:
+        item = find_item(s, item_id)
+        state = item_states(s, overlap, item.idx).get(item.idx)
+        if state is None or not state.votes:
+            raise ConflictError(f"item {item_id!r} has no annotator's label to review; label it "
+                                "instead (POST /api/labels).")
+        ev = Event(request_id=request_id, kind="review", item_idx=item.idx, annotator_id=who.id,
+                   label=label, created_at=now)
+        s.add(ev)
+        s.flush()
+        return ev
+
+    return _idempotent(store, who, request_id, write, expect=(item_id, label, ("review",)))
+
+
+def undo_review(store: Store, who: Principal, request_id: str) -> Outcome:
+    """Undo the caller's most recent live review (the item's label is derived without it
+    again)."""
+
+    def write(s: Session, now: datetime) -> Event:
+        target = _last_live(s, who, ("review",))
+        if target is None:
+            raise ConflictError("nothing to undo: you have no review left to take back.")
+        return _undo(s, who, target, request_id, now)
+
+    return _idempotent(store, who, request_id, write, expect=(None, None, ("undo",)))
+
+
+def _check_label(label: str, label_set) -> None:
+    if label not in label_set:
+        raise LabelError(
+            f"label {label[:100]!r} is not in this project's label set {list(label_set)}.",
+            loc=("body", "label"),
+        )
+
+
+def _last_live(s: Session, who: Principal, kinds) -> Event | None:
+    return s.scalar(
+        select(Event)
+        .where(Event.annotator_id == who.id, Event.kind.in_(kinds), live())
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+
+
+def _undo(s: Session, who: Principal, target: Event, request_id: str, now: datetime) -> Event:
+    ev = Event(request_id=request_id, kind="undo", item_idx=target.item_idx, annotator_id=who.id,
+               target_event_id=target.id, created_at=now)
+    s.add(ev)
+    s.flush()
+    return ev
 
 
 def _idempotent(store: Store, who: Principal, request_id: str, write, expect) -> Outcome:

@@ -1,14 +1,21 @@
-"""Handing out work: lease the best unlabeled item to one annotator at a time.
+"""Handing out work: lease the best open item to an annotator.
+
+An item needs one label, or k from different annotators when chosen for overlap (`overlap.py`).
+It is *open for* an annotator who has not labeled or skipped it while it has no decision and its
+votes plus the unexpired leases of others stay under what it needs: an item needing k can be
+leased to up to k − (labels so far) annotators at a time, never twice to the same one.
 
 `lease_next` returns the annotator's current unexpired lease when they hold one (a reloaded page
-shows the same item); otherwise it walks the queue in rank order and claims the first item that is
-unlabeled, not skipped by this annotator and not leased to anyone else. A claim is one atomic
-``INSERT … ON CONFLICT DO UPDATE … WHERE expires_at <= now`` on the item's lease row, so two
-annotators can never both win the same unexpired item, on SQLite or PostgreSQL. When the queue has
-nothing left (the retrain worker has not re-ranked yet) any eligible item is handed out at random,
-so labeling never waits for the model (and never sees "nothing to label" while a retrain swaps
-the queue). `require_lease` is the check a label or skip passes first: the caller holds the item's
-unexpired lease.
+shows the same item); otherwise it walks the queue in rank order and claims the first item open
+for them. A claim (`claim`) is one ``INSERT … SELECT … WHERE open ON CONFLICT DO UPDATE`` of the
+annotator's lease row, run while holding the item: on PostgreSQL a transaction-scoped advisory
+lock on it (labels never wait for it; it writes nothing), on SQLite the database's single writer.
+So concurrent claims of one item run one after the other, each seeing the leases and votes the
+previous ones left (under PostgreSQL's READ COMMITTED the claim is a statement of its own, after
+the lock), and no item is ever handed to more annotators than it needs. When the queue has nothing left (the retrain worker has not
+re-ranked yet) any open item is handed out at random, so labeling never waits for the model (and
+never sees "nothing to label" while a retrain swaps the queue). `require_lease` is the check a
+label or skip passes first: the caller holds the item's unexpired lease.
 
 (`random` here only spreads concurrent annotators over the pool; it needs no seeding.)
 """
@@ -21,15 +28,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, func, null, select
+from sqlalchemy import DateTime, Integer, bindparam, exists, func, null, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .auth import Principal
 from .db import Store, utcnow
 from .errors import ConflictError
-from .queries import current_label_event, labeled_condition, skipped_by_condition
+from .overlap import Overlap, needed_sql
+from .queries import (
+    decided_condition,
+    skipped_by_condition,
+    touched_condition,
+    voted_by_condition,
+    voters_count,
+)
+from .settings import read_settings
 from .tables import Item, Lease, QueueEntry
 
 CANDIDATES_PER_TRY = 16
@@ -49,33 +64,73 @@ class Leased:
     resumed: bool = False  # the caller already held this lease (a reload, an undo)
 
 
-def _claim_statement(insert):
-    stmt = insert(Lease.__table__).values(
-        item_idx=bindparam("idx"), annotator_id=bindparam("who"), leased_at=bindparam("now"),
-        expires_at=bindparam("expires"),
-    )
+_WHO = bindparam("who", type_=Integer)
+_NOW = bindparam("now", type_=DateTime)
+_OTHER = aliased(Lease, name="other_lease")
+SINGLE = Overlap()
+
+
+def open_conditions(item_idx_col, single: bool, held: bool = False) -> list:
+    """SQL conditions: the item is open for annotator `:who` at `:now` (see the module
+    docstring); `held`: ignoring the leases of others (the caller's own lease is being read).
+    `single`: every item needs one label, the cheaper test of the one-annotator service. The
+    query must have `items` in its FROM (the overlap parameters read `items.overlap_key`)."""
+    others = [_OTHER.item_idx == item_idx_col, _OTHER.expires_at > _NOW, _OTHER.annotator_id != _WHO]
+    conditions = [~skipped_by_condition(item_idx_col, _WHO)]
+    if single:
+        conditions.append(~touched_condition(item_idx_col))
+        if not held:
+            conditions.append(~exists().where(*others))
+        return conditions
+    taken = voters_count(item_idx_col)
+    if not held:
+        taken = taken + select(func.count()).select_from(_OTHER).where(*others).scalar_subquery()
+    return conditions + [~voted_by_condition(item_idx_col, _WHO), ~decided_condition(item_idx_col),
+                         taken < needed_sql(Item.overlap_key)]
+
+
+def _claim_statement(insert, single: bool):
+    table = Lease.__table__
+    source = select(Item.idx, _WHO, _NOW, bindparam("expires", type_=DateTime)).where(
+        Item.idx == bindparam("idx"), *open_conditions(Item.idx, single))
+    stmt = insert(table).from_select(["item_idx", "annotator_id", "leased_at", "expires_at"],
+                                     source)
     return stmt.on_conflict_do_update(
-        index_elements=[Lease.__table__.c.item_idx],
-        set_={"annotator_id": bindparam("who"), "leased_at": bindparam("now"),
-              "expires_at": bindparam("expires")},
-        where=(Lease.__table__.c.expires_at <= bindparam("now"))
-        | (Lease.__table__.c.annotator_id == bindparam("who")),
-    ).returning(Lease.__table__.c.item_idx)
+        index_elements=[table.c.item_idx, table.c.annotator_id],
+        set_={"leased_at": stmt.excluded.leased_at, "expires_at": stmt.excluded.expires_at},
+    ).returning(table.c.item_idx)
 
 
 # Built once: constructing these statements costs more than running them.
-_CLAIM = {"postgresql": _claim_statement(pg_insert), "sqlite": _claim_statement(sqlite_insert)}
+_CLAIM = {(dialect, single): _claim_statement(insert, single)
+          for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+          for single in (True, False)}
+_CLAIM_LOCK = 0x61637473  # PostgreSQL advisory locks (this class, item idx): "acts"
+_HOLD_ITEM = select(func.pg_advisory_xact_lock(_CLAIM_LOCK, bindparam("idx", type_=Integer)))
 
 
 def claim(s: Session, dialect: str, item_idx: int, annotator_id: int, now: datetime,
-          expires_at: datetime) -> bool:
-    """Atomically lease `item_idx` to the annotator unless someone else holds an unexpired lease."""
+          expires_at: datetime, overlap: Overlap = SINGLE) -> bool:
+    """Lease `item_idx` to the annotator (or renew their lease) if it is open for them; inside
+    the caller's write transaction, which then holds the item until it ends."""
     params = {"idx": item_idx, "who": annotator_id, "now": now, "expires": expires_at}
-    return s.connection().execute(_CLAIM[dialect], params).first() is not None
+    conn = s.connection()
+    if dialect == "postgresql":
+        conn.execute(_HOLD_ITEM, {"idx": item_idx})
+    if not overlap.single:
+        params.update(overlap.params())
+    return conn.execute(_CLAIM[dialect, overlap.single], params).first() is not None
 
 
-def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | None:
-    """Lease the next item to the annotator, or None when nothing is left for them.
+def overlap_now(store: Store) -> Overlap:
+    """The overlap settings in force (read at most every few seconds: `settings.read_settings`)."""
+    return Overlap.from_settings(read_settings(store))
+
+
+def lease_next(store: Store, annotator_id: int, lease_seconds: int,
+               overlap: Overlap | None = None) -> Leased | None:
+    """Lease the next item to the annotator, or None when nothing is left for them (`overlap`:
+    the settings in force, read from the store when not given).
 
     Candidates are read outside any write transaction. Callers in flight at the same time start
     at different candidates (the k-th concurrent caller at the k-th), so a crowd of annotators
@@ -83,8 +138,9 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | 
     writer at a time anyway) one short transaction tries the candidates in turn; on PostgreSQL
     each claim is its own transaction holding one lease row, so concurrent claims never deadlock
     (PostgreSQL locks a conflicting row even when the upsert's WHERE refuses it)."""
+    overlap = overlap_now(store) if overlap is None else overlap
     with store.read() as s:
-        held = _held(s, annotator_id, utcnow())
+        held = _held(s, annotator_id, utcnow(), overlap)
     if held is not None:
         return held
     with _in_flight(store) as order:
@@ -92,7 +148,7 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | 
             tried: set[int] = set()
             while True:
                 with store.read() as s:
-                    rows = _candidates(s, annotator_id, utcnow(), from_queue, tried)
+                    rows = _candidates(s, annotator_id, utcnow(), from_queue, tried, overlap)
                 if not rows:
                     break
                 k = order % len(rows)
@@ -100,25 +156,22 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int) -> Leased | 
                 tried.update(row[0] for row in rows)
                 batches = [rows] if store.dialect == "sqlite" else [[row] for row in rows]
                 for batch in batches:
-                    got = _claim_first(store, batch, annotator_id, lease_seconds)
+                    got = _claim_first(store, batch, annotator_id, lease_seconds, overlap)
                     if got is not None:
                         return got
     return None
 
 
-def _claim_first(store: Store, rows, annotator_id: int, lease_seconds: int) -> Leased | None:
-    """In one write transaction, claim the first of `rows` that is free and still unlabeled."""
+def _claim_first(store: Store, rows, annotator_id: int, lease_seconds: int,
+                 overlap: Overlap) -> Leased | None:
+    """In one write transaction, claim the first of `rows` still open for the annotator."""
     with store.write() as s:
         now = utcnow()
         expires = now + timedelta(seconds=lease_seconds)
         for idx, item_id, score, rank, run_id, prediction in rows:
-            if not claim(s, store.dialect, idx, annotator_id, now, expires):
-                continue  # someone else was quicker
-            if current_label_event(s, idx) is not None:  # labeled since we looked
-                s.execute(delete(Lease).where(Lease.item_idx == idx))
-                continue
-            return Leased(idx, item_id, expires, score, rank, run_id, prediction)
-    return None
+            if claim(s, store.dialect, idx, annotator_id, now, expires, overlap):
+                return Leased(idx, item_id, expires, score, rank, run_id, prediction)
+    return None  # others were quicker, or labeled them since we looked
 
 
 @contextmanager
@@ -135,20 +188,25 @@ def _in_flight(store: Store):
             state["n"] -= 1
 
 
-_HELD = (
-    select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
-           QueueEntry.run_id, QueueEntry.prediction)
-    .join(Item, Item.idx == Lease.item_idx)
-    .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
-    .where(Lease.annotator_id == bindparam("who"), Lease.expires_at > bindparam("now"),
-           ~labeled_condition(Lease.item_idx))
-    .order_by(Lease.leased_at, Lease.item_idx)
-    .limit(1)
-)
+def _held_statement(single: bool):
+    return (
+        select(Lease.item_idx, Item.item_id, Lease.expires_at, QueueEntry.score, QueueEntry.rank,
+               QueueEntry.run_id, QueueEntry.prediction)
+        .join(Item, Item.idx == Lease.item_idx)
+        .outerjoin(QueueEntry, QueueEntry.item_idx == Lease.item_idx)
+        .where(Lease.annotator_id == _WHO, Lease.expires_at > _NOW,
+               *open_conditions(Lease.item_idx, single, held=True))
+        .order_by(Lease.leased_at, Lease.item_idx)
+        .limit(1)
+    )
 
 
-def _held(s: Session, annotator_id: int, now: datetime) -> Leased | None:
-    row = s.connection().execute(_HELD, {"who": annotator_id, "now": now}).first()
+_HELD = {single: _held_statement(single) for single in (True, False)}
+
+
+def _held(s: Session, annotator_id: int, now: datetime, overlap: Overlap) -> Leased | None:
+    params = {"who": annotator_id, "now": now, **({} if overlap.single else overlap.params())}
+    row = s.connection().execute(_HELD[overlap.single], params).first()
     return None if row is None else Leased(*row, resumed=True)
 
 
@@ -172,7 +230,7 @@ def held_lease(store: Store, annotator_id: int, item_idx: int) -> Leased | None:
 def require_lease(s: Session, who: Principal, item: Item, now: datetime) -> None:
     """Raise `ConflictError` unless `who` holds an unexpired lease on `item` (locks the lease row
     for the rest of the write transaction)."""
-    lease = s.get(Lease, item.idx, with_for_update=True)
+    lease = s.get(Lease, (item.idx, who.id), with_for_update=True)
     if lease is None or lease.annotator_id != who.id:
         raise ConflictError(
             f"you hold no lease on item {item.item_id!r}; ask for work with GET /api/next "
@@ -185,17 +243,9 @@ def require_lease(s: Session, who: Principal, item: Item, now: datetime) -> None
         )
 
 
-def _candidate_statements():
-    busy = exists().where(
-        Lease.item_idx == Item.idx, Lease.expires_at > bindparam("now"),
-        Lease.annotator_id != bindparam("who"),
-    )
-    eligible = [
-        ~labeled_condition(Item.idx),
-        ~skipped_by_condition(Item.idx, bindparam("who")),
-        ~busy,
-        Item.idx.not_in(bindparam("tried", expanding=True)),
-    ]
+def _candidate_statements(single: bool):
+    eligible = [*open_conditions(Item.idx, single),
+                Item.idx.not_in(bindparam("tried", expanding=True))]
     from_queue = (
         select(Item.idx, Item.item_id, QueueEntry.score, QueueEntry.rank, QueueEntry.run_id,
                QueueEntry.prediction)
@@ -217,20 +267,23 @@ def _candidate_statements():
     return {True: from_queue, False: anywhere}
 
 
-_CANDIDATES = _candidate_statements()
+_CANDIDATES = {single: _candidate_statements(single) for single in (True, False)}
 
 
-def _candidates(s: Session, annotator_id: int, now: datetime, from_queue: bool, tried: set[int]):
-    params = {"who": annotator_id, "now": now, "tried": sorted(tried) or [-1], "start": 0}
+def _candidates(s: Session, annotator_id: int, now: datetime, from_queue: bool, tried: set[int],
+                overlap: Overlap = SINGLE):
+    params = {"who": annotator_id, "now": now, "tried": sorted(tried) or [-1], "start": 0,
+              **({} if overlap.single else overlap.params())}
+    statements = _CANDIDATES[overlap.single]
     conn = s.connection()
     if from_queue:
-        return conn.execute(_CANDIDATES[True], params).all()
+        return conn.execute(statements[True], params).all()
     n_items = _n_items(conn)
     params["start"] = random.randrange(n_items) if n_items else 0
-    rows = conn.execute(_CANDIDATES[False], params).all()
+    rows = conn.execute(statements[False], params).all()
     if not rows and params["start"]:
         params["start"] = 0  # wrap around
-        rows = conn.execute(_CANDIDATES[False], params).all()
+        rows = conn.execute(statements[False], params).all()
     return rows
 
 

@@ -35,6 +35,8 @@ ASSETS = {
     "login.js": "text/javascript",
     "admin.js": "text/javascript",
     "admin.css": "text/css",
+    "review.js": "text/javascript",
+    "review.css": "text/css",
     "common.js": "text/javascript",
     "style.css": "text/css",
 }
@@ -79,10 +81,20 @@ def progress_page(request: Request):
 def admin_page(request: Request):
     """Settings, the label set, people, export and retraining: admins only (others get a 403
     page that says so)."""
+    return _admin_page("admin.html", request)
+
+
+@router.get("/review")
+def review_page(request: Request):
+    """The review queue and the agreement between annotators: admins only."""
+    return _admin_page("review.html", request)
+
+
+def _admin_page(name: str, request: Request):
     who = _caller(request)
     if who is None:
         return RedirectResponse("/login", status_code=303)
-    name = "admin.html" if who.is_admin else "admins-only.html"
+    name = name if who.is_admin else "admins-only.html"
     return FileResponse(STATIC / name, status_code=200 if who.is_admin else 403,
                         media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 

@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 
 from .db import Store, utcnow
 from .insights import loads
-from .queries import LABEL_KINDS, annotator_names, current_labels, labeled_condition, live
+from .queries import (
+    LABEL_KINDS,
+    annotator_names,
+    current_labels,
+    item_states,
+    labeled_condition,
+    live,
+)
 from .tables import Event, Item, Lease, QueueEntry, Run
 
 MAX_POINTS = 300
@@ -35,13 +42,13 @@ def run_dict(run: Run | None) -> dict | None:
 
 def stats(store: Store, labels: list[str]) -> dict:
     with store.read() as s:
-        current = current_labels(s)
+        current = [st for st in item_states(s).values() if st.resolved]
         names = annotator_names(s)
         per_class = {lab: 0 for lab in labels}
         per_annotator: Counter = Counter()
-        for ev in current.values():
-            per_class[ev.label] = per_class.get(ev.label, 0) + 1
-            per_annotator[names.get(ev.annotator_id, "?")] += 1
+        for st in current:  # an agreed or majority label counts for each annotator who gave it
+            per_class[st.label] = per_class.get(st.label, 0) + 1
+            per_annotator.update(names.get(a, "?") for a in st.credited)
         n_items = int(s.scalar(select(func.count()).select_from(Item)) or 0)
         skipped = int(s.scalar(
             select(func.count(func.distinct(Event.item_idx)))

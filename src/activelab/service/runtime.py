@@ -17,6 +17,7 @@ from .db import Store
 from .features import compute_features, text_field_of
 from .importers import merge_items, read_source
 from .labelset import full_labels
+from .overlap import overlap_key
 from .project import (
     CONFIG_FILE,
     DEFAULT_DB_FILE,
@@ -168,7 +169,8 @@ def _sync_items(s, items: list[dict]) -> int:
                 f"the database holds item {item_id!r} at position {idx}, which this project "
                 "does not; use one database per project."
             )
-    new = [{"idx": it["idx"], "item_id": it["item_id"], "kind": it["kind"]}
+    new = [{"idx": it["idx"], "item_id": it["item_id"], "kind": it["kind"],
+            "overlap_key": overlap_key(it["item_id"])}
            for it in items if it["idx"] not in have]
     for start in range(0, len(new), 5000):
         s.execute(insert(Item), new[start:start + 5000])

@@ -108,6 +108,11 @@ class SettingsIn(_In):
     queue_size: _within("queue_size") = None
     strategy: Annotated[Name, Field(max_length=100, json_schema_extra={ENUM_MARK: "strategies"})] | None = None
     model: Annotated[Name, Field(max_length=100, json_schema_extra={ENUM_MARK: "models"})] | None = None
+    annotations_per_item: _within("annotations_per_item") = None
+    overlap_fraction: Annotated[float, Field(ge=0, le=1, description=(
+        "The share of items that need annotations_per_item labels (the others need one), "
+        "chosen from each item's id and overlap_seed."))] | None = None
+    overlap_seed: _within("overlap_seed") = None
 
 
 class SettingsOut(BaseModel):
@@ -116,6 +121,10 @@ class SettingsOut(BaseModel):
     queue_size: int
     strategy: str
     model: str
+    annotations_per_item: int = Field(description="Labels, from different annotators, that an "
+                                                  "item chosen for overlap needs.")
+    overlap_fraction: float = Field(description="The share of items chosen for overlap.")
+    overlap_seed: int = Field(description="Chooses which items (with their ids).")
 
 
 class LabelAddIn(_In):
@@ -301,6 +310,99 @@ class ProgressOut(BaseModel):
     runs: list[dict[str, Any]]
     per_class: dict[Label, int]
     insights: InsightsOut | None = Field(None, description="None before the first retrain.")
+
+
+class VoteOut(BaseModel):
+    annotator: str
+    label: Label
+    at: str
+
+
+class DecisionOut(BaseModel):
+    label: Label
+    by: str
+    at: str
+    kind: Literal["review", "relabel"] = Field(
+        description="review: from the review queue; relabel: an admin relabeled another's label.")
+
+
+class ReviewItemOut(BaseModel):
+    """An item as the reviewer sees it: its content, each annotator's label, the decision if
+    any, and its current label by the rule (`status`)."""
+
+    item_id: str
+    kind: Literal["image", "text", "row"]
+    content_url: str | None = Field(None, description="Where to GET an image item's file.")
+    text: str | None = None
+    fields: dict[str, Any] | None = None
+    needed: int = Field(description="How many annotators' labels the item needs.")
+    votes: list[VoteOut] = Field(description="Each annotator's label, in the order they gave it.")
+    decision: DecisionOut | None
+    label: Label | None = Field(description="The current label (None while the annotators tie).")
+    status: Literal["labeled", "agreed", "majority", "reviewed", "unresolved", "pending"]
+
+
+class ReviewListOut(BaseModel):
+    """Items for the review queue: `open` — annotators disagree and no one has decided (ties
+    first); `reviewed` — decided; `all` — every item with two labels or a decision."""
+
+    state: Literal["open", "reviewed", "all"]
+    total: int = Field(description="How many items are in this state (the list holds at most "
+                                   "`limit`).")
+    items: list[ReviewItemOut]
+
+
+class ReviewIn(_In):
+    item_id: ItemId
+    label: Annotated[Name, Field(min_length=1, max_length=100, json_schema_extra={ENUM_MARK: "labels"})]
+    request_id: RequestId
+
+
+class ReviewOut(BaseModel):
+    """A review written (or undone): the event, and the item after it."""
+
+    event_id: int
+    kind: Literal["review", "undo"]
+    item_id: str
+    label: Label | None = Field(description="The decision (None for an undo).")
+    duplicate: bool = Field(description="True when this request_id was already recorded.")
+    undone_event_id: int | None = None
+    item: ReviewItemOut
+
+
+class PairAgreementOut(BaseModel):
+    a: str
+    b: str
+    items: int = Field(description="Items both annotators labeled.")
+    observed: float = Field(ge=0, le=1, description="Share of those items they gave the same label.")
+    cohen_kappa: float | None = Field(description="None when undefined (both used one label only).")
+
+
+class LabelAgreementOut(BaseModel):
+    label: Label
+    pairs: int = Field(description="Pairs of labels of one item in which at least one is this label.")
+    agreement: float | None = Field(description="Share of those pairs in which both are this label.")
+
+
+class AgreementOut(BaseModel):
+    """Inter-annotator agreement over the items two or more annotators labeled (each
+    annotator's current label of each item)."""
+
+    items: int = Field(description="Items with labels from two or more annotators.")
+    pairs: int = Field(description="Pairs of those labels that share an item.")
+    observed: float | None = Field(description="Share of those pairs that agree.")
+    krippendorff_alpha: float | None = Field(description="Krippendorff's alpha (nominal), any "
+                                                         "number of labels per item.")
+    fleiss_kappa: float | None = Field(description="Fleiss' kappa, when every such item has the "
+                                                   "same number of labels.")
+    note: str = ""
+    per_pair: list[PairAgreementOut] = Field(description="Cohen's kappa of each two annotators.")
+    per_label: list[LabelAgreementOut]
+    confusion: dict[Label, dict[Label, int]] = Field(
+        description="Pairs of labels given to the same item by two annotators: confusion[a][b] "
+                    "= confusion[b][a] counts the pairs of a and b.")
+    statuses: dict[str, int] = Field(description="Items per status of their current label.")
+    open_reviews: int = Field(description="Items in the review queue (state open).")
 
 
 class MeOut(BaseModel):

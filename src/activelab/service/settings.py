@@ -16,7 +16,10 @@ LIMITS = {
     "lease_seconds": (5, 7 * 24 * 3600),
     "retrain_every": (1, 1_000_000),
     "queue_size": (1, 100_000),
+    "annotations_per_item": (1, 20),  # k labels for the items chosen for overlap (overlap.py)
+    "overlap_seed": (0, 2**31 - 1),
 }
+FRACTIONS = ("overlap_fraction",)  # a number from 0 to 1: the share of items that need k labels
 
 
 @dataclass(frozen=True)
@@ -26,13 +29,16 @@ class Settings:
     queue_size: int = 100
     strategy: str = "auto"
     model: str = "logreg"
+    annotations_per_item: int = 1
+    overlap_fraction: float = 1.0
+    overlap_seed: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def from_config(config) -> Settings:
-    return Settings(**{f.name: getattr(config, f.name) for f in fields(Settings)})
+    return Settings(**{f.name: getattr(config, f.name, f.default) for f in fields(Settings)})
 
 
 def validate(values: dict, error: type[Exception] = LabelError) -> dict:
@@ -48,6 +54,10 @@ def validate(values: dict, error: type[Exception] = LabelError) -> dict:
             lo, hi = LIMITS[key]
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise error(f"{key} must be an integer from {lo} to {hi}; got {value!r}.")
+        elif key in FRACTIONS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise error(f"{key} must be a number from 0 to 1; got {value!r}.")
+            value = float(value)
         elif key == "strategy":
             from ..strategies import strategy_names
 

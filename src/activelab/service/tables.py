@@ -1,12 +1,13 @@
 """The database schema (SQLAlchemy 2.0). Alembic migrations in `migrations/` create it; a test
 checks that the two agree.
 
-    items       one row per pool item: `idx` is the pool position, `item_id` the stable id
+    items       one row per pool item: `idx` is the pool position, `item_id` the stable id,
+                `overlap_key` its place on the overlap circle (`overlap.py`)
     annotators  people, their hashed tokens and when the tokens expire
     sessions    browser sign-ins: the hash of a random session id, whose, until when, revoked
     invitations one-time sign-in codes (hashed) for an annotator, until when, used when
-    events      the append-only label log: label, relabel, skip, undo — who, what, when
-    leases      which annotator holds which item until when (one row per leased item)
+    events      the append-only label log: label, relabel, skip, undo, review — who, what, when
+    leases      which annotators hold which item until when (one row per item and annotator)
     queue       the current ranking of unlabeled items by the strategy's score, with the model's
                 top classes for each
     runs        every retrain: when, on how many labels, cross-validated accuracy, or the error;
@@ -37,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-EVENT_KINDS = ("label", "relabel", "skip", "undo")
+EVENT_KINDS = ("label", "relabel", "skip", "undo", "review")
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias, so it autoincrements) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -53,6 +54,7 @@ class Item(Base):
     idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     item_id: Mapped[str] = mapped_column(String(512), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
+    overlap_key: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class Annotator(Base):
@@ -94,7 +96,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('label', 'relabel', 'skip', 'undo')", name="ck_events_kind"
+            "kind IN ('label', 'relabel', 'skip', 'undo', 'review')", name="ck_events_kind"
         ),
         Index("ix_events_item", "item_idx"),
         Index("ix_events_annotator", "annotator_id", "id"),
@@ -118,7 +120,7 @@ class Lease(Base):
     __table_args__ = (Index("ix_leases_annotator", "annotator_id"),)
 
     item_idx: Mapped[int] = mapped_column(ForeignKey("items.idx"), primary_key=True)
-    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
     leased_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
 

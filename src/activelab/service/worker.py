@@ -30,7 +30,7 @@ from .highlights import driving_terms
 from .insights import ServiceInsights, dumps, loads
 from .labelset import grow
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
-from .queries import LABEL_KINDS, current_labels, labeled_condition
+from .queries import CHANGE_KINDS, current_labels, labeled_condition
 from .settings import Settings, read_settings, retrain_requested_at
 from .tables import Event, QueueEntry, Run
 
@@ -113,7 +113,7 @@ class RetrainWorker:
             since = last.last_event_id if last is not None else 0
             new = int(s.scalar(
                 select(func.count()).select_from(Event)
-                .where(Event.id > since, Event.kind.in_(LABEL_KINDS))
+                .where(Event.id > since, Event.kind.in_(CHANGE_KINDS))  # reviews too
             ) or 0)
             if last is None:
                 return Due(True, last_event, new)

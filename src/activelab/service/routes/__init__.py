@@ -9,6 +9,7 @@ the label set and annotators need an admin token.
     settings   GET, PUT /settings; POST /retrain   (admin)
     labelset   GET, POST /label-set  add a label at the end of the set (admin)
     annotators GET /annotators, POST /annotators/revoke, POST /invitations   (admin)
+    review     GET /agreement, GET, POST /review, POST /review/undo   (admin)
     me         GET /me
     content    GET /content          an image item's file
     openapi    GET /openapi.json     the schema (any token; not listed in itself)
@@ -32,10 +33,11 @@ from . import (
     me,
     openapi,
     progress,
+    review,
     settings,
 )
 
 router = APIRouter(prefix="/api")
-for _resource in (items, labels, progress, export, settings, labelset, annotators, me,
+for _resource in (items, labels, progress, export, settings, labelset, annotators, review, me,
                   content, openapi):
     router.include_router(_resource.router, responses=errors(401, 413))

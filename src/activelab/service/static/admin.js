@@ -6,7 +6,8 @@
 (() => {
   const { api, el } = activelab;
   const $ = (id) => document.getElementById(id);
-  const INTEGERS = ["retrain_every", "queue_size", "lease_seconds"];
+  const INTEGERS = ["retrain_every", "queue_size", "lease_seconds", "annotations_per_item",
+    "overlap_seed"];
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let me = null;
 
@@ -38,16 +39,19 @@
       Object.assign($(name), { min: spec.minimum, max: spec.maximum, step: 1, value: current[name] });
       $(name).title = `a whole number from ${spec.minimum} to ${spec.maximum}`;
     }
+    $("overlap_fraction").value = current.overlap_fraction;
   }
 
   async function saveSettings(event) {
     event.preventDefault();
     const body = { strategy: $("strategy").value, model: $("model").value };
     for (const name of INTEGERS) body[name] = Number($(name).value);
+    body.overlap_fraction = Number($("overlap_fraction").value);
     try {
       const s = await api("PUT", "/api/settings", body);
       show("settings-status", `Saved: ${s.strategy} with ${s.model}, retrain every ${s.retrain_every} ` +
-        `labels, queue of ${s.queue_size}, leases of ${s.lease_seconds} s.`, true);
+        `labels, queue of ${s.queue_size}, leases of ${s.lease_seconds} s, ` +
+        `${s.annotations_per_item} annotator(s) on ${Math.round(s.overlap_fraction * 100)} % of the items.`, true);
     } catch (err) {
       show("settings-status", err.message, false);
     }
