@@ -51,7 +51,9 @@ def test_a_reviewer_resolves_a_disagreement(project_dir, tmp_path, browser_page)
             page.fill("#token", admin)
             page.click("#sign-in")
             page.wait_for_url(f"{server.url}/")
-            page.goto(f"{server.url}/review")
+            page.goto(f"{server.url}/progress")  # admins find the review page in the menu
+            page.click("#review-link")
+            page.wait_for_url(f"{server.url}/review")
             shown = _waiter(page)
             assert shown(tie) == tie  # the only disagreement, shown first
             votes = page.eval_on_selector_all(

@@ -208,6 +208,7 @@
       ]);
       $("project").textContent = me.project;
       $("admin-link").hidden = !me.is_admin;
+      $("review-link").hidden = !me.is_admin;
       $("summary").textContent = `${stats.labeled} of ${stats.items} labeled · ${stats.active_leases} in progress`;
       const times = prog.labels_over_time.map((p) => Date.parse(p.t) / 1000);
       const span = times.length ? times[times.length - 1] - times[0] : 0;
