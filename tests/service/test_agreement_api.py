@@ -327,3 +327,21 @@ def test_review_page_and_malformed_bodies(api):
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert api.get("/static/review.js", as_="admin").status_code == 200
     assert api.client.get("/static/review.css").status_code == 401
+
+
+def test_the_queue_is_not_dry_while_its_items_want_more_labels(api):
+    api.put("/api/settings", {"queue_size": 2, "retrain_every": 50}, as_="admin")
+    overlap(api, 2)
+    worker = api.service.worker
+    worker.run_once(force=True)
+    for who in ("alice", "alice"):
+        item = api.next(who)["item_id"]
+        api.label(item, truth_of_image(item), as_=who)
+    assert api.get("/api/stats").json()["queue_size"] == 2  # both still want a second label
+    assert len(api.get("/api/progress").json()["queue_scores"]) == 2
+    assert worker.run_once() is None  # not due: the queue has work for others
+    for who in ("bob", "bob"):
+        item = api.next(who)["item_id"]
+        api.label(item, truth_of_image(item), as_=who)
+    assert api.get("/api/stats").json()["queue_size"] == 0
+    assert worker.run_once() is not None  # the queue ran dry: re-rank

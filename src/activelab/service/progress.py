@@ -17,6 +17,8 @@ from .queries import (
     item_states,
     labeled_condition,
     live,
+    overlap_in,
+    wanting_condition,
 )
 from .tables import Event, Item, Lease, QueueEntry, Run
 
@@ -42,7 +44,8 @@ def run_dict(run: Run | None) -> dict | None:
 
 def stats(store: Store, labels: list[str]) -> dict:
     with store.read() as s:
-        current = [st for st in item_states(s).values() if st.resolved]
+        overlap = overlap_in(s)
+        current = [st for st in item_states(s, overlap).values() if st.resolved]
         names = annotator_names(s)
         per_class = {lab: 0 for lab in labels}
         per_annotator: Counter = Counter()
@@ -57,9 +60,11 @@ def stats(store: Store, labels: list[str]) -> dict:
         leases = int(s.scalar(
             select(func.count()).select_from(Lease).where(Lease.expires_at > utcnow())
         ) or 0)
-        queue = int(s.scalar(
+        queue = int(s.scalar(  # queued items that still want labels
             select(func.count()).select_from(QueueEntry)
-            .where(~labeled_condition(QueueEntry.item_idx))
+            .join(Item, Item.idx == QueueEntry.item_idx)
+            .where(wanting_condition(QueueEntry.item_idx, overlap.single)),
+            {} if overlap.single else overlap.params(),
         ) or 0)
         last = s.scalar(select(Run).order_by(Run.id.desc()).limit(1))
     return {
@@ -77,14 +82,16 @@ def progress(store: Store, labels: list[str]) -> dict:
             .order_by(Event.id)
         ).all()
         runs = list(s.scalars(select(Run).order_by(Run.id)))
+        overlap = overlap_in(s)
         queue = s.execute(
             select(QueueEntry.rank, QueueEntry.score, Item.item_id)
             .join(Item, Item.idx == QueueEntry.item_idx)
-            .where(~labeled_condition(QueueEntry.item_idx))
-            .order_by(QueueEntry.rank).limit(MAX_QUEUE_POINTS)
+            .where(wanting_condition(QueueEntry.item_idx, overlap.single))
+            .order_by(QueueEntry.rank).limit(MAX_QUEUE_POINTS),
+            {} if overlap.single else overlap.params(),
         ).all()
         per_class = {lab: 0 for lab in labels}
-        for ev in current_labels(s).values():
+        for ev in current_labels(s, overlap).values():
             per_class[ev.label] = per_class.get(ev.label, 0) + 1
     ok = [(r, loads(r.insights) or {}) for r in runs if r.status == "ok"]
     return {

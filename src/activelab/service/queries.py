@@ -26,7 +26,7 @@ from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from .errors import NotFoundError
-from .overlap import Overlap
+from .overlap import Overlap, needed_sql
 from .tables import Annotator, Event, Item, Setting
 
 LABEL_KINDS = ("label", "relabel")
@@ -109,6 +109,16 @@ def decided_condition(item_idx_col):
                         live(_OVR_LAB, _OVR_LAB_UNDO)),
     )
     return reviewed | corrected
+
+
+def wanting_condition(item_idx_col, single: bool):
+    """SQL condition: the item still wants labels — no label yet (`single`: every item needs
+    one), or fewer votes than it needs and no decision. The query must have `items` in its FROM
+    (the parameters of `Overlap.params` read `items.overlap_key`)."""
+    if single:
+        return ~touched_condition(item_idx_col)
+    return ~decided_condition(item_idx_col) & (voters_count(item_idx_col)
+                                               < needed_sql(Item.overlap_key))
 
 
 def voters_count(item_idx_col):

@@ -30,9 +30,10 @@ from .highlights import driving_terms
 from .insights import ServiceInsights, dumps, loads
 from .labelset import grow
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
-from .queries import CHANGE_KINDS, current_labels, labeled_condition
+from .overlap import Overlap
+from .queries import CHANGE_KINDS, current_labels, wanting_condition
 from .settings import Settings, read_settings, retrain_requested_at
-from .tables import Event, QueueEntry, Run
+from .tables import Event, Item, QueueEntry, Run
 
 log = logging.getLogger("activelab.service.worker")
 
@@ -123,9 +124,12 @@ class RetrainWorker:
             if new >= settings.retrain_every:
                 return Due(True, last_event, new)
             if new > 0:  # the queue ran dry before K labels: re-rank rather than hand out random items
+                overlap = Overlap.from_settings(settings)
                 left = s.scalar(
                     select(func.count()).select_from(QueueEntry)
-                    .where(~labeled_condition(QueueEntry.item_idx))
+                    .join(Item, Item.idx == QueueEntry.item_idx)
+                    .where(wanting_condition(QueueEntry.item_idx, overlap.single)),
+                    {} if overlap.single else overlap.params(),
                 )
                 return Due(not left, last_event, new)
             return Due(False, last_event, new)
