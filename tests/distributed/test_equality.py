@@ -83,10 +83,6 @@ def test_model_argument_is_used_the_same_way(big_case, backend, strategy, fitted
     np.testing.assert_array_equal(got, big_case.expected(**kw))
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(  # ray's GetTimeoutError
-    "BUG: the actors kept after a Ray query (for the next query) hold one CPU each, one per "
-    "cluster CPU: any other Ray work in the process (a plain task, Ray Data, and "
-    "ParquetPool.from_ray, which runs tasks) waits forever until backends.ray.release()."))
 def test_kept_actors_leave_cpus_for_other_ray_work(ray_session, big_case):
     activelab.query(big_case.pool, labels=big_case.labels, strategy="margin", batch_size=3,
                     backend="ray")
@@ -120,7 +116,6 @@ def ray_case(ray_session) -> Case:
     """A pool over a Ray Dataset's blocks (`ray.data.from_arrow` of three tables); the
     `read_parquet` route gives the same kind of pool (blocks as ObjectRefs), at twice the time."""
     # the actors kept from earlier Ray queries hold every CPU, and Ray Data runs tasks
-    # (test_kept_actors_leave_cpus_for_other_ray_work, above, xfail)
     release()
     ids, X, y_true = make_data(12_000, d=10, n_classes=3, seed=4)
     bounds = [0, 3000, 7000, 12_000]

@@ -32,15 +32,11 @@ def small(tmp_path):
     return _small(tmp_path / "pool")
 
 
-_SPLIT_BUG = pytest.mark.xfail(strict=True, raises=(FileNotFoundError, OSError, pa.ArrowException), reason=(
-    "BUG: with fewer than 4 pieces per worker, distributed.query._split_pieces opens every file "
-    "(pq.ParquetFile(...).metadata) before any check, so a deleted or corrupted shard raises "
-    "pyarrow's raw FileNotFoundError / ArrowInvalid instead of an InvalidInputError naming it."))
 
 
 # ---- shards ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n_shards", [pytest.param(3, marks=_SPLIT_BUG), 8])
+@pytest.mark.parametrize("n_shards", [3, 8])
 def test_shard_deleted_after_the_pool_was_made(tmp_path, n_shards):
     pool, labels, root = _small(tmp_path, n_shards)
     sorted(root.glob("*.parquet"))[1].unlink()
@@ -57,7 +53,7 @@ def test_shard_deleted_after_a_successful_query(tmp_path):
         activelab.query(pool, labels=labels, strategy="margin", batch_size=3)
 
 
-@pytest.mark.parametrize("n_shards", [pytest.param(3, marks=_SPLIT_BUG), 8])
+@pytest.mark.parametrize("n_shards", [3, 8])
 def test_shard_corrupted_after_the_pool_was_made(tmp_path, n_shards):
     """Only metadata is read at construction; a file overwritten later fails at the query."""
     pool, labels, root = _small(tmp_path, n_shards)
@@ -125,10 +121,6 @@ def test_plain_lists_of_different_lengths_within_a_shard(tmp_path):
         activelab.query(pool, labels=pick_labels(ids, y_true, 6), strategy="margin", batch_size=3)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG: plain list<float> shards of different widths (8 in one file, 6 in another) are not "
-    "compared with each other: the query fails deep in NumPy with a broadcast ValueError "
-    "instead of an InvalidInputError naming the shard (block_arrays checks only within a block)."))
 @pytest.mark.parametrize("strategy", ["margin", "coreset"])
 def test_plain_lists_of_different_lengths_between_shards(tmp_path, strategy):
     ids, X, y_true = make_data(100, d=8, seed=1)
@@ -212,9 +204,6 @@ def test_numpy_integer_label_ids_are_accepted(small):
                                   activelab.query(pool, labels=labels, **kw))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a float label id is truncated to an int id by pa.array(..., type=int64): "
-    "labels={4.5: ...} labels id 4 instead of failing with InvalidInputError."))
 def test_fractional_label_id_is_refused(small):
     pool, labels, _ = small
     some_id = next(iter(labels))
@@ -280,15 +269,17 @@ def test_infinity_and_null_features(tmp_path):
 
 # ---- arguments -------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: backends.get_backend raises UnknownNameError(message) with one argument, but "
-    "UnknownNameError.__init__ takes (kind, name, known): a TypeError comes out instead."))
-@pytest.mark.parametrize("kw", [{"backend": "spark"}, {"backend": "local", "ray_address": "auto"}],
-                         ids=["unknown-backend", "ray_address-with-local"])
-def test_unknown_backend_name(small, kw):
+def test_unknown_backend_name(small):
     pool, labels, _ = small
-    with pytest.raises(UnknownNameError, match="backend"):
-        activelab.query(pool, labels=labels, strategy="margin", batch_size=3, **kw)
+    with pytest.raises(UnknownNameError, match="unknown backend 'spark'.*Known: local, ray"):
+        activelab.query(pool, labels=labels, strategy="margin", batch_size=3, backend="spark")
+
+
+def test_ray_address_with_the_local_backend(small):
+    pool, labels, _ = small
+    with pytest.raises(InvalidInputError, match="ray_address is only used with backend='ray'"):
+        activelab.query(pool, labels=labels, strategy="margin", batch_size=3, backend="local",
+                        ray_address="auto")
 
 
 def test_unknown_strategy_name(small):

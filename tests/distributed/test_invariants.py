@@ -135,9 +135,7 @@ _TIES = {"n": 60, "n_shards": 3, "row_group_size": 9, "d": 3, "n_classes": 3, "n
              "dtype": np.float32, "seed": 5}
 
 
-@pytest.mark.parametrize("strategy", [
-    s if s != "coreset" else pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: see test_featurizer_standardizes_like_memory"))) for s in EXACT])
+@pytest.mark.parametrize("strategy", EXACT)
 def test_every_candidate_when_batch_size_is_all_of_them(tmp_path_factory, strategy):
     pool, ids, _, labels = _build(tmp_path_factory, _TIES)
     kw = {"strategy": strategy, "batch_size": 51, "random_state": 0}
@@ -146,11 +144,6 @@ def test_every_candidate_when_batch_size_is_all_of_them(tmp_path_factory, strate
     np.testing.assert_array_equal(got, in_memory_ids(*pool.to_numpy(), labels, **kw))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: distributed.worker.Featurizer standardizes with float64 mean/scale (and float64 "
-    "inputs as they are), but PoolContext.features -> standardized() casts X to float32 and "
-    "scikit-learn (1.9) casts mean_/scale_ to float32 before subtracting: the features differ "
-    "by an ulp, so core-set picks differ from memory at near-ties."))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_featurizer_standardizes_like_memory(tmp_path, dtype):
     from activelab._features import standardized  # what PoolContext.features uses

@@ -70,10 +70,6 @@ def test_unreachable_ray_address_fails_fast_with_a_clear_error(tmp_path):
     assert total < 60
 
 
-@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired, reason=(
-    "BUG: an address where something listens that is not Ray (a wrong port: the dashboard's, "
-    "a web server) passes check_reachable's TCP probe, then ray.init(address=...) retries "
-    "the GCS for minutes (over 5 min by hand) instead of failing within seconds."))
 def test_address_of_a_service_that_is_not_ray_fails_fast(tmp_path):
     ids, X, y_true = make_data(50, d=3, seed=42)
     write_shards(tmp_path / "pool", ids, X, n_shards=1, row_group_size=50)
@@ -107,10 +103,6 @@ def test_check_reachable_refuses_a_closed_port_quickly():
     check_reachable("auto")  # left to Ray
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: once Ray is initialized in the process, start_ray() returns it whatever ray_address "
-    "says: query(..., backend='ray', ray_address='host:port') silently runs on the Ray already "
-    "connected (here a local one) instead of the cluster asked for, or failing."))
 def test_ray_address_other_than_the_connected_ray_is_not_silently_ignored(ray_session):
     from activelab.backends import get_backend
 
@@ -118,10 +110,6 @@ def test_ray_address_other_than_the_connected_ray_is_not_silently_ignored(ray_se
         get_backend("ray", ray_address="127.0.0.1:1")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: RayBackend.n_workers takes num_workers as given, even above the cluster's CPUs; each "
-    "actor needs one CPU, so query(..., backend='ray', num_workers=4) on a 2-CPU cluster waits "
-    "forever for actors that cannot be placed."))
 def test_num_workers_beyond_the_cluster_cpus_is_capped_or_refused(ray_session):
     from activelab.backends import get_backend
 

@@ -4,7 +4,7 @@ of a Ray cluster, each owning a contiguous run of pieces). Both run the same wor
 
 from __future__ import annotations
 
-from .._errors import UnknownNameError
+from .._errors import InvalidInputError, UnknownNameError
 from .local import LocalBackend
 
 BACKENDS = ("local", "ray")
@@ -15,13 +15,13 @@ def get_backend(name: str = "local", *, ray_address: str | None = None, num_work
     the machine's cores, no dashboard; ``"auto"`` or ``"host:port"`` joins a running cluster)."""
     if name == "local":
         if ray_address is not None:
-            raise UnknownNameError("ray_address is only used with backend='ray'.")
+            raise InvalidInputError("ray_address is only used with backend='ray'.")
         return LocalBackend()
     if name == "ray":
         from .ray import RayBackend
 
         return RayBackend(address=ray_address, num_workers=num_workers)
-    raise UnknownNameError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+    raise UnknownNameError("backend", str(name), BACKENDS)
 
 
 __all__ = ["BACKENDS", "LocalBackend", "get_backend"]

@@ -25,5 +25,5 @@ class LocalBackend:
     def put(self, value):
         return value
 
-    def stop(self, workers: list, *, failed: bool = False) -> None:
+    def stop(self, workers: list, *, failed: bool = False, keep: bool = False) -> None:
         workers.clear()

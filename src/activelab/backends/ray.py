@@ -40,8 +40,9 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
             f"ray_address {address!r} is not 'host:port' (or 'auto', or 'ray://host:port')."
         )
     try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
-            pass
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout) as sock:
+            if "://" not in address:  # the GCS port speaks gRPC; Ray Client (ray://) is left to Ray
+                _check_http2(sock, timeout)
     except OSError as exc:
         raise InvalidInputError(
             f"no Ray cluster answers at {address} ({exc.strerror or exc}, after at most "
@@ -50,11 +51,37 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
         ) from None
 
 
+def _check_http2(sock: socket.socket, timeout: float) -> None:
+    """Raise OSError unless the peer answers an HTTP/2 client preface with a SETTINGS frame, as
+    Ray's GCS (a gRPC server) does; a web server or another service on the port would make
+    ray.init retry for minutes instead."""
+    sock.settimeout(timeout)
+    # the client preface, then an empty SETTINGS frame (length 0, type 4, flags 0, stream 0)
+    sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+    head = b""
+    try:
+        while len(head) < 9:
+            chunk = sock.recv(9 - len(head))
+            if not chunk:
+                break
+            head += chunk
+    except socket.timeout:
+        head = b""
+    if len(head) < 9 or head[3] != 4:
+        raise OSError(0, "something answers there, but not a Ray cluster's control service (GCS)")
+
+
 def start_ray(address: str | None = None, num_cpus: int | None = None):
     """Connect to Ray once per process: to `address`, or a new local Ray with the machine's
     cores (no dashboard, workers at niceness 0). Returns the ray module."""
     ray = _import_ray()
     if ray.is_initialized():
+        if address not in (None, "auto"):
+            current = ray.get_runtime_context().gcs_address
+            if _host_port(current)[1] != _host_port(address)[1]:  # Ray reports the node's IP
+                raise InvalidInputError(
+                    f"this process is already connected to the Ray cluster at {current}, not "
+                    f"{address}; call ray.shutdown() first to use another cluster.")
         return ray
     if address is None:
         os.environ.setdefault("RAY_worker_niceness", "0")
@@ -66,9 +93,10 @@ def start_ray(address: str | None = None, num_cpus: int | None = None):
     return ray
 
 
-#: The actors of the last query, kept for the next one on the same pieces (a new actor costs
-#: ~1 s of process start and imports): (key, handles). Only one set lives at a time, so idle
-#: actors never hold the CPUs another query needs; `release()` stops them.
+#: The actors of the last loop round, kept for the next one on the same pieces (a new actor
+#: costs ~1 s of process start and imports): (key, handles). Only one set lives at a time, and
+#: only a caller that asks keeps them (`ActiveLoop`'s rounds): idle actors hold one CPU each,
+#: which other Ray work in the process would wait for. `release()` stops them.
 _KEPT: list = []
 _CLASSES: dict = {}
 
@@ -87,6 +115,13 @@ def release() -> None:
                     pass
 
 
+def _host_port(address: str) -> tuple[str, str]:
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if host in ("localhost", "0.0.0.0"):
+        host = "127.0.0.1"
+    return host, port
+
+
 class RayBackend:
     """Runs `ShardWorker`s as Ray actors (one CPU each, spread over the nodes).
 
@@ -102,6 +137,10 @@ class RayBackend:
 
     def n_workers(self, n_pieces: int) -> int:
         cpus = int(self.ray.cluster_resources().get("CPU", 1))
+        if self.num_workers is not None and self.num_workers > cpus:
+            raise InvalidInputError(
+                f"num_workers={self.num_workers} but the Ray cluster has {cpus} CPUs; each worker "
+                f"holds one CPU, so at most {cpus} can run (leave num_workers unset to use all).")
         return max(1, min(n_pieces, self.num_workers or cpus))
 
     def start(self, cls, args: list[tuple]) -> list:
@@ -143,10 +182,10 @@ class RayBackend:
                 "node's memory (each worker holds its pieces' per-row state)."
             ) from exc
 
-    def stop(self, workers: list, *, failed: bool = False) -> None:
-        """End a query: the workers' per-query state is dropped; after a failure the actors
-        themselves are stopped (their state is unknown)."""
-        if failed:
+    def stop(self, workers: list, *, failed: bool = False, keep: bool = False) -> None:
+        """End a query: with `keep` the actors stay for the next query (their per-query state
+        dropped), else — and after a failure, their state unknown — they are stopped."""
+        if failed or not keep:
             release()
         else:
             try:

@@ -68,14 +68,16 @@ def select_rows(
                      model=model, fitted=fitted, batch_size=batch_size,
                      random_state=random_state, classes=classes, backend=backend,
                      ray_address=ray_address, num_workers=num_workers, block_rows=block_rows,
-                     cache_bytes=cache_bytes, strategy_params={})
+                     cache_bytes=cache_bytes, strategy_params={}, keep_workers=True)
     return chosen
 
 
 def _run(pool, label_fn, *, strategy, model, fitted, batch_size, random_state, classes,
-         backend, ray_address, num_workers, block_rows, cache_bytes, strategy_params):
+         backend, ray_address, num_workers, block_rows, cache_bytes, strategy_params,
+         keep_workers: bool = False):
     """Start the workers, resolve the labels, fit the model as `propose` does, run the
-    strategy's algorithm; returns (chosen positions, the id index or None)."""
+    strategy's algorithm; returns (chosen positions, the id index or None). With
+    `keep_workers` (a loop's rounds) Ray actors stay for the next call on the same pool."""
     strat = make_strategy(strategy, **strategy_params)
     how = support_for(strat)
     if hasattr(strat, "_validate_params"):
@@ -120,7 +122,7 @@ def _run(pool, label_fn, *, strategy, model, fitted, batch_size, random_state, c
     except BaseException:
         runner.stop(workers, failed=True)
         raise
-    runner.stop(workers)
+    runner.stop(workers, keep=keep_workers)
     return chosen, index
 
 
@@ -139,7 +141,12 @@ def _split_pieces(pool: ParquetPool, n_workers: int) -> list[Piece]:
         if not isinstance(p.source, str) or len(p.row_groups) < 2:
             out.append(p)
             continue
-        md = pq.ParquetFile(p.source, filesystem=p.filesystem).metadata
+        try:
+            md = pq.ParquetFile(p.source, filesystem=p.filesystem).metadata
+        except FileNotFoundError as exc:
+            raise InvalidInputError(f"shard {p.source} is missing (was it moved or deleted?).") from exc
+        except Exception as exc:  # noqa: BLE001 - pyarrow: ArrowInvalid, OSError
+            raise InvalidInputError(f"shard {p.source} cannot be read: {exc}") from exc
         offset = p.offset
         for g in p.row_groups:
             n = md.row_group(g).num_rows
@@ -206,6 +213,13 @@ def _label_positions(index, labels) -> tuple[np.ndarray, np.ndarray]:
     if not labels:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     keys = list(labels.keys())
+    if pa.types.is_integer(index.type):  # pyarrow would truncate 4.5 to 4
+        bad = [k for k in keys if k is not None and (
+            isinstance(k, bool) or not isinstance(k, (int, np.integer)))]
+        if bad:
+            raise InvalidInputError(
+                f"label ids must have the id column's type ({index.type}): integers; got "
+                f"{bad[0]!r} ({type(bad[0]).__name__}).")
     try:
         key_arr = pa.array(keys, type=index.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:

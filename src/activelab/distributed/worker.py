@@ -37,8 +37,9 @@ class _BlockContext(PoolContext):
 
 class Featurizer:
     """The geometry strategies' representation of a block of rows, as `PoolContext.features`
-    builds it for a whole pool: the model's own embedding when it has one, else the inputs
-    standardized with the pool's mean and scale (scikit-learn's StandardScaler arithmetic)."""
+    builds it for a whole pool: the model's own embedding when it has one, else the inputs cast
+    to float32 and standardized with the pool's mean and scale, as `standardized` does
+    (scikit-learn's StandardScaler casts mean_ and scale_ to the data's float32 first)."""
 
     def __init__(self, model=None, mean: np.ndarray | None = None, scale: np.ndarray | None = None):
         self.model, self.mean, self.scale = model, mean, scale
@@ -46,10 +47,10 @@ class Featurizer:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         if self.model is not None:
             return np.ascontiguousarray(self.model.embed(X), dtype=np.float32)
-        Z = np.array(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
-        Z -= self.mean
-        Z /= self.scale
-        return np.ascontiguousarray(Z, dtype=np.float32)
+        Z = np.array(X, dtype=np.float32)
+        Z -= self.mean.astype(np.float32)
+        Z /= self.scale.astype(np.float32)
+        return Z
 
 
 def _keep_top(pos: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +207,7 @@ class ShardWorker:
         """(rows, Σ x per column in float64) over every row (labeled included, as `standardized`)."""
         n, total = 0, None
         for _, _, X in self._all_blocks():
-            s = np.sum(X, axis=0, dtype=np.float64)
+            s = np.sum(X.astype(np.float32, copy=False), axis=0, dtype=np.float64)
             total = s if total is None else total + s
             n += X.shape[0]
         return n, total
@@ -215,7 +216,7 @@ class ShardWorker:
         """(Σ (x − mean), Σ (x − mean)²) per column in float64: scikit-learn's variance pass."""
         s1 = s2 = None
         for _, _, X in self._all_blocks():
-            t = X - mean
+            t = X.astype(np.float32, copy=False) - mean
             a, b = t.sum(axis=0), np.einsum("ij,ij->j", t, t)
             s1, s2 = (a, b) if s1 is None else (s1 + a, s2 + b)
         return s1, s2

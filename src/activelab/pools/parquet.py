@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,8 @@ class ParquetPool:
             except Exception as exc:  # pyarrow raises ArrowInvalid/OSError on a corrupt file
                 raise InvalidInputError(f"shard {f} is not a readable Parquet file: {exc}") from exc
             here = _feature_spec(schema, id_column, features, f"shard {f}")
+            if here.list_column and here.width < 0:  # a plain list: its width from the first row
+                here = replace(here, width=_first_width(meta, here.columns[0], f))
             if spec is None:
                 spec = here
             elif here.columns != spec.columns or here.dtype != spec.dtype or (
@@ -272,11 +274,21 @@ class ParquetPool:
         """
         import ray
 
+        from ..backends.ray import release
+
+        release()  # actors kept by a loop hold the CPUs the dataset's tasks need
         refs = dataset.to_arrow_refs()
         schema = dataset.schema()
         schema = getattr(schema, "base_schema", schema)
         spec = _feature_spec(schema, id_column, features, "the Ray Dataset")
         counts = ray.get([_num_rows_remote().remote(r) for r in refs])
+        if spec.list_column and spec.width < 0:  # a plain list: its width from the first row
+            first = next((r for r, n in zip(refs, counts) if n), None)
+            if first is not None:
+                import pyarrow.compute as pc
+
+                width = pc.list_value_length(ray.get(first).column(spec.columns[0]))[0].as_py()
+                spec = replace(spec, width=int(width) if width is not None else -1)
         self = cls.__new__(cls)
         self.id_column, self.features, self.spec, self._index = id_column, features, spec, None
         pieces, offset = [], 0
@@ -386,6 +398,19 @@ def _discover(path) -> list[str]:
         if not os.path.exists(f):
             raise InvalidInputError(f"shard {f} is missing.")
     return files
+
+
+def _first_width(pf, column: str, where) -> int:
+    """Values in the first row of a plain list column (every row must match it)."""
+    import pyarrow.compute as pc
+
+    for batch in pf.iter_batches(batch_size=1, columns=[column]):
+        if batch.num_rows:
+            width = pc.list_value_length(batch.column(0))[0].as_py()
+            if width is None:
+                raise InvalidInputError(f"shard {where}: the first row has no features (null list).")
+            return int(width)
+    return -1
 
 
 def _resolve_filesystem(path, filesystem):
