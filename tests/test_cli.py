@@ -213,3 +213,18 @@ def test_full_pool_accuracy_is_fitted_once_per_seed(tmp_path, monkeypatch):
     again = runner.run_experiment(config, tmp_path / "out", overwrite=True)
     assert sorted(calls) == [0, 0, 1, 1]  # --overwrite drops the cache too
     assert {(r["seed"], r["full_pool_accuracy"]) for r in again["runs"]} == accs
+
+
+def test_rerun_with_a_subset_says_which_saved_runs_it_leaves_out(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(TINY + ["--strategy", "random,margin", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(TINY[:-1] + ["0", "--strategy", "margin", "--out", str(out)]) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert {(r["strategy"], r["seed"]) for r in res["runs"]} == {("margin", 0)}
+    err = capsys.readouterr().err
+    assert "also holds earlier runs of" in err
+    assert "margin (seeds 1)" in err and "random (seeds 0, 1)" in err
+    # asking for every saved run again: nothing to say
+    assert main(TINY + ["--strategy", "random,margin", "--out", str(out)]) == 0
+    assert "also holds earlier runs" not in capsys.readouterr().err

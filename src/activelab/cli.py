@@ -86,6 +86,13 @@ if typer is not None:
         report = write_report(results, out)
         print_summary(results)
         Console().print(f"results: {out / 'results.json'}\nreport:  {report}")
+        from .experiments.runner import left_out
+
+        skipped = left_out(config, out)
+        if skipped:
+            err.print(f"note: {out} also holds earlier runs of {'; '.join(skipped)}, which "
+                      "results.json and report.md leave out (they cover this command's strategies "
+                      "and seeds); name them in --strategy/--seeds to include them.")
 
     @app.command("embed")
     def embed_command(

@@ -248,6 +248,30 @@ class RunStore:
     def save(self, record: dict) -> None:
         _write_json(self.path(record["strategy"], record["seed"]), record)
 
+    def saved(self) -> list[tuple[str, int]]:
+        """(strategy, seed) of every run saved in this folder."""
+        out = []
+        for p in self.dir.glob("*__seed*.json"):
+            strategy, _, seed = p.stem.rpartition("__seed")
+            if seed.isdigit():
+                out.append((strategy, int(seed)))
+        return sorted(out)
+
+
+def left_out(config: ExperimentConfig, out: str | Path) -> list[str]:
+    """Strategies (with their seeds) saved in `out` by earlier runs but not in this config's
+    strategies × seeds: results.json and report.md do not cover them (the CLI says so)."""
+    runs_dir = Path(out) / "runs"
+    if not runs_dir.is_dir():
+        return []
+    asked = {(s, seed) for s in config.strategies for seed in config.seeds}
+    extra: dict[str, list[int]] = {}
+    for p in runs_dir.glob("*__seed*.json"):
+        strategy, _, seed = p.stem.rpartition("__seed")
+        if seed.isdigit() and (strategy, int(seed)) not in asked:
+            extra.setdefault(strategy, []).append(int(seed))
+    return [f"{s} (seeds {', '.join(map(str, sorted(v)))})" for s, v in sorted(extra.items())]
+
 
 def _write_json(path: Path, obj) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
