@@ -175,8 +175,9 @@ def _partition(pieces: list[Piece], n_workers: int) -> list[list[Piece]]:
 
 
 def _id_index(pool: ParquetPool, runner, workers):
-    """All ids in row order as one Arrow array (cached on the pool until a file changes); an
-    error for duplicate ids."""
+    """All ids in row order as one Arrow (chunked) array, cached on the pool until a file
+    changes; an error for duplicate ids. Integer ids are checked by sorting a copy (8 bytes a
+    row; a hash of 10⁸ ids took over 5 GB), other ids with Arrow's hash count."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -186,16 +187,28 @@ def _id_index(pool: ParquetPool, runner, workers):
         return cached[1]
     parts = [a for per in runner.call(workers, "scan_ids") for a in per]
     try:
-        index = pa.concat_arrays(parts)
-    except pa.ArrowInvalid as exc:
+        index = pa.chunked_array(parts)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InvalidInputError(f"the id column has different types in different shards: {exc}") from exc
-    if pc.count_distinct(index).as_py() != len(index):
+    if pa.types.is_integer(index.type):
+        ordered = index.to_numpy()  # several chunks: a new array; one chunk: a read-only view
+        if not ordered.flags.writeable:
+            ordered = ordered.copy()
+        ordered.sort()
+        same = ordered[1:] == ordered[:-1]
+        dups = np.unique(ordered[1:][same]) if same.any() else None
+        del ordered, same
+        shown = None if dups is None else ([str(v) for v in dups[:5]], dups.shape[0])
+    elif pc.count_distinct(index).as_py() != len(index):
         counts = pc.value_counts(index)
         dup = counts.filter(pc.greater(counts.field("counts"), 1))
-        shown = [str(v) for v in dup.field("values")[:5].to_pylist()]
+        shown = ([str(v) for v in dup.field("values")[:5].to_pylist()], len(dup))
+    else:
+        shown = None
+    if shown is not None:
         raise InvalidInputError(
-            f"duplicate ids in {pool.id_column!r}: {', '.join(shown)} ({len(dup)} ids occur more "
-            "than once); ids must be unique across all shards.")
+            f"duplicate ids in {pool.id_column!r}: {', '.join(shown[0])} ({shown[1]} ids occur "
+            "more than once); ids must be unique across all shards.")
     pool._index = (key, index)
     return index
 
@@ -226,13 +239,18 @@ def _label_positions(index, labels) -> tuple[np.ndarray, np.ndarray]:
         raise InvalidInputError(
             f"label ids must have the id column's type ({index.type}); got {keys[0]!r} "
             f"({type(keys[0]).__name__}).") from exc
-    found = pc.index_in(key_arr, value_set=index)
-    if found.null_count:
-        missing = [keys[i] for i in np.flatnonzero(found.is_null().to_numpy(zero_copy_only=False))[:5]]
+    # a hash of the (few) label ids, one pass over the pool's ids: memory O(rows) bits, not a
+    # hash table of every id
+    hit = np.flatnonzero(pc.is_in(index, value_set=key_arr).to_numpy(zero_copy_only=False))
+    which = pc.index_in(index.take(pa.array(hit)), value_set=key_arr).to_numpy(zero_copy_only=False)
+    pos = np.full(len(keys), -1, dtype=np.int64)
+    pos[which.astype(np.int64)] = hit
+    if (pos < 0).any():
+        lost = np.flatnonzero(pos < 0)
+        missing = [keys[i] for i in lost[:5]]
         raise InvalidInputError(
-            f"labels for unknown ids: {', '.join(map(repr, missing))} ({found.null_count} of "
+            f"labels for unknown ids: {', '.join(map(repr, missing))} ({lost.shape[0]} of "
             f"{len(keys)} label ids are not in the pool).")
-    pos = found.to_numpy(zero_copy_only=False).astype(np.int64)
     y = as_label_array(list(labels.values()))
     if not labeled_mask(y).all():
         bad = keys[int(np.flatnonzero(~labeled_mask(y))[0])]
