@@ -35,13 +35,9 @@ class WhereMargin(MarginSampling):
 
         if self.record_dir and ray.is_initialized():
             node = ray.get_runtime_context().get_node_id()
-            Path(self.record_dir, f"{os.getpid()}_{node}").touch()
+            # the process's session, read now: the actors stop when the query ends
+            Path(self.record_dir, f"{os.getpid()}_{node}_{os.getsid(0)}").touch()
         return super().scores(ctx)
-
-
-def _session_of(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat[stat.rindex(")") + 2:].split()[3])
 
 
 def main(address: str, pool_dir: str, labels_json: str, record_dir: str) -> None:
@@ -73,9 +69,9 @@ def main(address: str, pool_dir: str, labels_json: str, record_dir: str) -> None
         out["picks"][name] = [got.tolist(), expected.tolist()]
     out["cluster_cpus"] = ray.cluster_resources().get("CPU")
     out["alive_nodes"] = sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])
-    out["scored_in"] = sorted(os.listdir(record_dir))
-    # the session of each scoring process, while the kept actors still live (same machine)
-    out["scored_in_sessions"] = sorted({_session_of(int(f.split("_")[0])) for f in out["scored_in"]})
+    recorded = sorted(os.listdir(record_dir))  # pid_node_session of each scoring process
+    out["scored_in"] = sorted({"_".join(f.split("_")[:2]) for f in recorded})
+    out["scored_in_sessions"] = sorted({int(f.split("_")[2]) for f in recorded})
     print("RESULT " + json.dumps(out), flush=True)
     from activelab.backends.ray import release
 
