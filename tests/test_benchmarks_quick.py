@@ -219,3 +219,48 @@ def test_cross_check_says_na_when_no_test_is_possible():
     labels = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(labels)
     assert [labels._agree_word(a) for a in (True, False, None)] == ["yes", "NO", "n/a"]
+
+
+# ---------------------------------------------------------------- e2e_query.py (issue 15)
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory):
+    """benchmarks/e2e_query.py on a 3,000-row pool, one BLAS setting, one call per cell; modAL's
+    cell too where modAL is importable."""
+    out = tmp_path_factory.mktemp("e2e") / "e2e_query.json"
+    libs = ["activelab", "numpy", "predict_proba"] + (["modal"] if _installed("modAL") else [])
+    proc = subprocess.run([sys.executable, str(BENCH / "e2e_query.py"), "--rows", "3000", "--labeled",
+                           "200", "--repeats", "1", "--blas", "1", "--libs", ",".join(libs),
+                           "--out", str(out)], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text()), out
+
+
+def test_e2e_query_writes_wellformed_results(e2e):
+    res, out = e2e
+    assert res["suite"] == "e2e_query" and res["settings"]["rows"] == 3000
+    assert res["pool"]["n_unlabeled"] == 2800 and res["settings"]["batch"] == 100
+    assert {"cpus", "load_average"} <= set(res["machine"]) and len(res["load_start"]) == 3
+    cells = {c["lib"]: c for c in res["cells"]}
+    for lib in ("activelab", "numpy", "predict_proba"):
+        c = cells[lib]
+        assert c["status"] == "ok", c
+        assert len(c["seconds"]) == 1 and 0 <= c["median_s"] < 5.0
+        assert c["peak_extra_mib_max"] >= 0 or c["peak_extra_mib_max"] != c["peak_extra_mib_max"]  # NaN off Linux
+    assert cells["activelab"]["valid"] and cells["numpy"]["valid"]
+    assert out.with_suffix(".md").read_text().startswith("# End-to-end query")
+
+
+def test_e2e_query_activelab_picks_the_numpy_reference_rows(e2e):
+    res, _ = e2e
+    cmp = {c["peer"]: c for c in res["comparisons"]}
+    assert cmp["numpy"]["picks_equal"] and cmp["numpy"]["time_ratio"] > 0
+    assert "picks_equal" not in cmp["predict_proba"]  # the model alone is not a query
+
+
+@pytest.mark.skipif(not _installed("modAL"), reason="modAL-python not installed (.venv-bench has it)")
+def test_e2e_query_activelab_picks_modals_rows(e2e):
+    res, _ = e2e
+    modal = next(c for c in res["comparisons"] if c["peer"] == "modal")
+    assert modal["picks_equal"], modal
+    assert [t["blas"] for t in res["targets"]] == ["1"]
