@@ -54,13 +54,7 @@ class Presenter:
                 TermOut(term=term, weight=w) for term, w in view["terms"]],
             **common,
         )
-        if item["kind"] == "image":
-            out.content_url = "/api/content?item_id=" + quote(item["item_id"], safe="")
-        elif item["kind"] == "text":
-            out.text = item["text"]
-        else:
-            out.fields = item["fields"]
-        return out
+        return with_content(out, item)
 
     def model_view(self, leased: Leased) -> dict | None:
         """The stored model's view of a queued item: {"top": [(label, probability), ...],
@@ -102,6 +96,18 @@ class Presenter:
             count = annotator_count(s, who.id)
         return EventOut(event_id=out.event_id, kind=out.kind, item_id=out.item_id, label=out.label,
                         duplicate=out.duplicate, annotator_count=count)
+
+
+def with_content(out, item: dict):
+    """`out` (a NextOut or ReviewItemOut) with the item's content: its image's URL, its text,
+    or its table fields."""
+    if item["kind"] == "image":
+        out.content_url = "/api/content?item_id=" + quote(item["item_id"], safe="")
+    elif item["kind"] == "text":
+        out.text = item["text"]
+    else:
+        out.fields = item["fields"]
+    return out
 
 
 def _terms(raw) -> list[tuple[str, float]] | None:

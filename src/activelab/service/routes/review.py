@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Literal
-from urllib.parse import quote
 
 import numpy as np
 from fastapi import APIRouter, Query
@@ -23,6 +22,7 @@ from ..agreement import summarize
 from ..contract import errors
 from ..deps import AdminPrincipal, ServiceDep
 from ..labellog import record_review, undo_review
+from ..presenter import with_content
 from ..progress import iso
 from ..queries import ItemState, annotator_names, find_item, item_states
 from ..schemas import (
@@ -153,10 +153,4 @@ def _item_out(svc, state: ItemState | None, names: dict, item_idx: int | None = 
         label=None if state is None else state.label,
         status="pending" if state is None else state.status,
     )
-    if item["kind"] == "image":
-        out.content_url = "/api/content?item_id=" + quote(item["item_id"], safe="")
-    elif item["kind"] == "text":
-        out.text = item["text"]
-    else:
-        out.fields = item["fields"]
-    return out
+    return with_content(out, item)
