@@ -429,6 +429,7 @@ def main() -> None:
     ap.add_argument("--mem-cap-gib", type=float, default=12.0,
                     help="address space a driver may add (0: no cap)")
     ap.add_argument("--max-minutes", type=float, default=240.0, help="per backend")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from --out's JSON")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--state", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--child-out", type=Path, default=None, help=argparse.SUPPRESS)
@@ -438,6 +439,9 @@ def main() -> None:
     rows = 10**6 if args.quick else args.rows
     folder = args.dir or (DEFAULT_DIR if rows == 10**8 else Path(f"{DEFAULT_DIR}-{rows}"))
     out = args.out or (RESULTS / "quick" / "pool_scale.json" if args.quick else RESULTS / "pool_scale.json")
+    if args.report_only:
+        out.with_suffix(".md").write_text(report(json.loads(out.read_text())))
+        return log(f"wrote {out.with_suffix('.md')}")
     backends = [b for b in args.backends.split(",") if b]
     strategies = [s for s in args.strategies.split(",") if s]
     coreset_batches = [int(b) for b in args.coreset_batches.split(",") if b]
@@ -638,15 +642,19 @@ def report(result: dict) -> str:
               f"Drivers capped at +{cfg['mem_cap_gib']} GiB of address space."),
              "",
              ("| measurement | wall s | rows/s | CPU s (all processes) | passes read | peak RSS MiB "
-              "(driver: + over its RSS before) | load 1-min before → after |"),
-             "|---|---|---|---|---|---|---|"]
+              "(driver: + over its RSS before) | pool in page cache before, MiB | machine busy / "
+              "iowait | load 1-min before → after |"),
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, r in result["runs"].items():
         wall = f"{r['wall_s']:.2f}" if "error" not in r else \
             f"**{r['error']}** after {r['wall_s']:.1f} ({'; '.join(r['where'][-2:])})"
         seeded = " (id cache seeded)" if r.get("id_index_seeded_by_benchmark") else ""
         rate = f"{r['rows_per_s']:,}" if r.get("rows_per_s") else "—"
-        lines.append(f"| {name}{seeded} | {wall} | {rate} | {r['cpu_s']:.1f} | "
-                     f"{r['read_passes']} | {_peaks(r)} | {r['load_before'][0]} → {r['load_after'][0]} |")
+        share = r.get("machine_cpu_share")
+        share = f"{share['busy']:.0%} / {share['iowait']:.0%}" if share else "—"
+        lines.append(f"| {name}{seeded} | {wall} | {rate} | {r['cpu_s']:.1f} | {r['read_passes']} | "
+                     f"{_peaks(r)} | {r.get('page_cache_before_mib', '—')} | {share} | "
+                     f"{r['load_before'][0]} → {r['load_after'][0]} |")
     lines += ["", "Ratios (activelab ÷ reference; 1.25 = 25 % overhead):", ""]
     lines += [f"- {k}: {v}" for k, v in result.get("ratios", {}).items()]
     lines += ["", "Checks:", ""] + [f"- {k}: {v}" for k, v in result["checks"].items()]
