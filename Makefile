@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU wheel (a bare or indirect `torch` would fetch a CUDA build)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[cli,serve,test,torch,embed,ray]"
+	$(BIN)/python -m pip install --quiet -e ".[cli,serve,test,torch,embed,ray,tasks]"
 	@touch $(STAMP)
 
 demo: $(STAMP)
