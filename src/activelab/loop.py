@@ -104,7 +104,7 @@ def build_context(
         fitted = factory.fit(X, y_arr, lab, classes, random_state=random_state)
     return PoolContext(
         X=X, y=y_arr, labeled=labeled, classes=classes, model=fitted, factory=factory,
-        embedding=embedding, random_state=random_state,
+        embedding=embedding, random_state=random_state, checked_finite=True,
     )
 
 
