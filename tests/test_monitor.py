@@ -19,7 +19,7 @@ def test_runs_carry_estimates_and_stopping_and_the_report_shows_them(tmp_path):
     config = runner.ExperimentConfig(dataset="iris", strategies=("random", "margin"), seeds=(0,),
                                      initial=10, batch_size=10, rounds=4)
     res = runner.run_experiment(config, tmp_path / "out")
-    assert res["schema_version"] == 2
+    assert res["schema_version"] == runner.SCHEMA_VERSION == 3
     for r in res["runs"]:
         n = len(r["labels"])
         assert len(r["estimated_accuracy"]) == n == len(r["estimated_accuracy_ci"])

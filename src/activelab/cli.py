@@ -40,11 +40,13 @@ if typer is not None:
 
     @app.command("run")
     def run_command(
-        dataset: Optional[str] = typer.Option("digits", help="Built-in dataset (see `activelab datasets`)."),
+        task: str = typer.Option("classification", help="classification, regression, multilabel or stream (each with its own strategies, models and datasets: `activelab strategies --task T`)."),
+        dataset: Optional[str] = typer.Option(None, help="Built-in dataset (see `activelab datasets --task T`); default digits, diabetes, yeast or phishing by task."),
         data: Optional[Path] = typer.Option(None, help="User data file: .csv, .parquet or .npz (overrides --dataset)."),
         target: Optional[str] = typer.Option(None, help="Label column of --data (.npz: array name, default 'y')."),
-        strategy: str = typer.Option("random,auto,margin", help="Comma-separated strategy names; auto is the recommended default, random the baseline."),
-        model: str = typer.Option("logreg", help="Model name (see `activelab models`) or module:Class."),
+        strategy: Optional[str] = typer.Option(None, help="Comma-separated strategy names (stream: selectors); random is the baseline. Default: random,auto,margin for classification, a task's main strategies otherwise."),
+        model: Optional[str] = typer.Option(None, help="Model name (see `activelab models --task T`) or module:Class (classification); default logreg, ridge for regression, sgd for streams."),
+        budget: Optional[float] = typer.Option(None, help="--task stream: the labeling rate, the fraction of items whose label may be bought (default 0.1)."),
         initial: int = typer.Option(20, help="Size of the seed set."),
         initial_strategy: str = typer.Option("random", help="Strategy that picks the seed set (needs no model)."),
         batch_size: int = typer.Option(10, help="Labels per round."),
@@ -63,10 +65,18 @@ if typer is not None:
         ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (host:port or auto) for --backend ray; default: start a local Ray."),
     ) -> None:
         """Simulate active learning for each strategy × seed and write results.json, plots and report.md."""
+        from .experiments import tasks
         from .experiments.report import write_report
         from .experiments.runner import ExperimentConfig, parse_seeds, run_experiment
 
+        tasks.check_task(task)
+        strategy = strategy or tasks.DEFAULT_STRATEGIES[task]
+        model = model or tasks.default_model(task)
+        dataset = dataset or tasks.DEFAULT_DATASET[task]
+        if task == "stream" and budget is None:
+            budget = tasks.DEFAULT_BUDGET
         config = ExperimentConfig(
+            task=task, budget=budget,
             dataset=None if data else dataset, data=str(data) if data else None, target=target,
             model=model, initial=initial, initial_strategy=initial_strategy,
             batch_size=batch_size, rounds=rounds, test_size=test_size, scale=scale,
@@ -114,10 +124,31 @@ if typer is not None:
         save_npy(out, Z)
         Console().print(f"embedding of {Z.shape[0]} items × {Z.shape[1]} dims: {out}")
 
+    _TASK_OPTION = typer.Option("classification", help="classification, regression, multilabel or stream.")
+
+    def _list_task_names(task: str, what: str) -> None:
+        """The names a non-classification task accepts, with the first docstring line of each
+        strategy (selector) where one is available."""
+        from .experiments import tasks
+
+        tasks.check_task(task)
+        for name in tasks.names(task, what):
+            doc = ""
+            if what == "strategies":
+                try:
+                    obj = getattr(tasks.package(task), tasks.SPECS[task].make_strategy)(
+                        name, **({"budget": tasks.DEFAULT_BUDGET} if task == "stream" else {}))
+                    doc = ((type(obj).__doc__ or "").strip().splitlines() or [""])[0]
+                except ActiveLabError:
+                    doc = ""
+            typer.echo(f"{name:32s} {doc}".rstrip())
+
     @app.command("strategies")
-    def strategies_command() -> None:
+    def strategies_command(task: str = _TASK_OPTION) -> None:
         """List the registered query strategies with their family, paper, and how each runs on a
-        ParquetPool or Ray (--backend local/ray)."""
+        ParquetPool or Ray (--backend local/ray); with --task, that setting's strategies."""
+        if task != "classification":
+            return _list_task_names(task, "strategies")
         from .distributed import describe
         from .strategies import describe_strategies
 
@@ -131,16 +162,20 @@ if typer is not None:
         Console(width=200).print(table)
 
     @app.command("datasets")
-    def datasets_command() -> None:
-        """List the built-in datasets (all offline)."""
+    def datasets_command(task: str = _TASK_OPTION) -> None:
+        """List the built-in datasets (all offline); with --task, that setting's."""
+        if task != "classification":
+            return _list_task_names(task, "datasets")
         from .experiments.datasets import describe_datasets
 
         for name, desc in describe_datasets().items():
             typer.echo(f"{name:24s} {desc}")
 
     @app.command("models")
-    def models_command() -> None:
-        """List the model names `run --model` accepts."""
+    def models_command(task: str = _TASK_OPTION) -> None:
+        """List the model names `run --model` accepts; with --task, that setting's."""
+        if task != "classification":
+            return _list_task_names(task, "models")
         from .models import model_names
 
         for name in model_names():
@@ -182,15 +217,17 @@ if typer is not None:
 
     def print_summary(results: dict) -> None:
         table = Table(title="area under the learning curve (mean ± std over seeds)")
-        for col in ("strategy", "AUC", "Δ vs random", "final acc", "labels to 95%"):
-            table.add_column(col)
         summary = results["summary"]
+        metric = next(iter(summary.values()), {}).get("metric", "accuracy")
+        final = "final acc" if metric == "accuracy" else f"final {metric}"
+        for col in ("strategy", "AUC", "Δ vs random", final, "labels to 95%"):
+            table.add_column(col)
         for s in sorted(summary, key=lambda k: -summary[k]["auc_mean"]):
             e = summary[s]
             delta = (f"{e['auc_minus_random']:+.4f} ± {e['auc_minus_random_se']:.4f}"
                      + (" ✓" if e.get("beats_random") else "")) if "auc_minus_random" in e else "—"
             table.add_row(s, f"{e['auc_mean']:.4f} ± {e['auc_std']:.4f}", delta,
-                          f"{e['final_accuracy_mean']:.4f}", str(e["labels_to_95"] or "—"))
+                          f"{e['final_mean']:.4f}", str(e["labels_to_95"] or "—"))
         Console().print(table)
 
 

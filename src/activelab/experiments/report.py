@@ -15,6 +15,13 @@ def write_report(results: dict, out: str | Path) -> Path:
     """Write learning_curves.png (and arms.png when adaptive runs exist) and report.md; return
     the report's path."""
     out = Path(out)
+    if results["config"].get("task", "classification") != "classification":
+        from .task_report import plot_task_curves, render_task_markdown
+
+        plot_task_curves(results, out / "learning_curves.png")
+        path = out / "report.md"
+        path.write_text(render_task_markdown(results))
+        return path
     plot_learning_curves(results, out / "learning_curves.png")
     has_arms = any("arms" in r for r in results["runs"])
     if has_arms:

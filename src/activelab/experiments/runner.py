@@ -22,7 +22,9 @@ from .datasets import load_dataset
 from .monitor import monitor_run
 from .summary import summarize
 
-SCHEMA_VERSION = 2
+#: 3: runs of regression, multi-label and stream tasks (`task`, `primary_metric`, curves by
+#: metric name, `x` for streams); classification runs are stored as in schema 2.
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class ExperimentConfig:
     # estimated accuracy and stopping rules per round (experiments/monitor.py): 5 extra fits a
     # round, so off for costly models; not part of the identity (it changes no learning curve)
     monitor: bool = True
+    # the setting (activelab._tasks.TASKS): classification, regression, multilabel or stream
+    task: str = "classification"
+    # stream only: the labeling rate (fraction of the items whose label may be bought)
+    budget: float | None = None
 
     def identity(self) -> dict:
         """The fields that must match for saved runs to be reused (`embedding`, `id_column` and
@@ -61,7 +67,7 @@ class ExperimentConfig:
             d.pop(k)
         d["drop"] = list(d["drop"])  # as JSON stores it
         for k, default in (("embedding", None), ("id_column", None), ("drop", []),
-                           ("backend", None)):
+                           ("backend", None), ("task", "classification"), ("budget", None)):
             if d[k] == default:
                 d.pop(k)
         return d
@@ -83,23 +89,21 @@ def parse_seeds(spec: str) -> tuple[int, ...]:
 
 def validate_config(config: ExperimentConfig) -> None:
     """Fail fast, before any run starts, on names and numbers that cannot work."""
+    from . import tasks
+
     if not config.strategies:
         raise InvalidInputError("no strategy given; name at least one (e.g. --strategy random,margin).")
+    tasks.check_task(config.task)
+    if config.task != "classification":
+        _validate_numbers(config)
+        return tasks.validate(config)
+    if config.budget is not None:
+        raise InvalidInputError("--budget is the labeling rate of --task stream.")
     for name in config.strategies:
         make_strategy(name, **config.strategy_params.get(name, {}))
     make_strategy(config.initial_strategy)
     make_model(config.model)
-    if not config.seeds:
-        raise InvalidInputError("no seed given; e.g. --seeds 0-4.")
-    for key in ("initial", "batch_size"):
-        if getattr(config, key) < 1:
-            raise InvalidInputError(f"{key} must be at least 1; got {getattr(config, key)}.")
-    if config.rounds < 0:
-        raise InvalidInputError(f"rounds must be >= 0; got {config.rounds}.")
-    if config.scale not in SCALES:
-        raise InvalidInputError(f"scale must be one of {', '.join(SCALES)}; got {config.scale!r}.")
-    if not 0 < config.test_size < 1:
-        raise InvalidInputError(f"test_size must be between 0 and 1; got {config.test_size}.")
+    _validate_numbers(config)
     if config.backend is not None:
         from ..backends import BACKENDS
         from ..distributed import support_for
@@ -114,6 +118,20 @@ def validate_config(config: ExperimentConfig) -> None:
                                     "features are sent to the workers.")
     if config.ray_address is not None and config.backend != "ray":
         raise InvalidInputError("--ray-address needs --backend ray.")
+
+
+def _validate_numbers(config: ExperimentConfig) -> None:
+    if not config.seeds:
+        raise InvalidInputError("no seed given; e.g. --seeds 0-4.")
+    for key in ("initial", "batch_size"):
+        if getattr(config, key) < 1:
+            raise InvalidInputError(f"{key} must be at least 1; got {getattr(config, key)}.")
+    if config.rounds < 0:
+        raise InvalidInputError(f"rounds must be >= 0; got {config.rounds}.")
+    if config.scale not in SCALES:
+        raise InvalidInputError(f"scale must be one of {', '.join(SCALES)}; got {config.scale!r}.")
+    if not 0 < config.test_size < 1:
+        raise InvalidInputError(f"test_size must be between 0 and 1; got {config.test_size}.")
 
 
 def load_embedding(path: str, n_rows: int) -> np.ndarray:
@@ -131,10 +149,11 @@ def load_embedding(path: str, n_rows: int) -> np.ndarray:
     return check_embedding(E, n_rows)
 
 
-def split(X, y, seed: int, test_size: float):
-    """The held-out split of one seed (stratified), identical for every strategy."""
-    stratify = y if np.unique(y, return_counts=True)[1].min() >= 2 else None
-    return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=stratify)
+def split(X, y, seed: int, test_size: float, stratify: bool = True):
+    """The held-out split of one seed (stratified by class unless `stratify=False`, as for
+    regression targets and label matrices), identical for every strategy."""
+    by = y if stratify and np.unique(y, return_counts=True)[1].min() >= 2 else None
+    return train_test_split(X, y, test_size=test_size, random_state=seed, stratify=by)
 
 
 def run_one(config: ExperimentConfig, strategy: str, seed: int,
@@ -144,7 +163,14 @@ def run_one(config: ExperimentConfig, strategy: str, seed: int,
 
     The full-pool reference accuracy depends on the seed only, so with `cache_dir` it is
     computed once per seed and shared by every strategy (one fit of a deep model on the whole
-    pool costs more than a whole active-learning run)."""
+    pool costs more than a whole active-learning run). Other tasks: `tasks.run_task`."""
+    if config.task != "classification":
+        from .tasks import run_task
+
+        try:
+            return run_task(config, strategy, seed, on_round=on_round)
+        except ActiveLabError as exc:
+            raise type(exc)(f"seed {seed}, strategy {strategy!r}: {exc}") from exc
     X, y = load_dataset(config.dataset, data=config.data, target=config.target, seed=seed,
                         id_column=config.id_column, drop=config.drop)
     X_pool, X_test, y_pool, y_test = split(X, y, seed, config.test_size)
@@ -288,16 +314,22 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
         raise InvalidInputError(
             "--backend ray with --jobs > 1 would start one local Ray per job process: use "
             "--jobs 1 (Ray runs the selection on every core) or --ray-address of a running cluster.")
-    _, y = load_dataset(config.dataset, data=config.data, target=config.target,  # fail fast
-                        id_column=config.id_column, drop=config.drop)
+    if config.task != "classification":  # fail fast on the data too
+        from .tasks import load
+
+        y = load(config, config.seeds[0])[1]
+    else:
+        _, y = load_dataset(config.dataset, data=config.data, target=config.target,
+                            id_column=config.id_column, drop=config.drop)
     if config.embedding:
         load_embedding(config.embedding, len(y))
     store = RunStore(Path(out), config, overwrite)
     todo = [(s, seed) for s in config.strategies for seed in config.seeds
             if store.load(s, seed) is None]
     progress = progress or Progress()
-    total = len(config.strategies) * len(config.seeds) * config.rounds
-    progress.start(total=total, done=total - len(todo) * config.rounds)
+    steps = _steps(config)
+    total = len(config.strategies) * len(config.seeds) * steps
+    progress.start(total=total, done=total - len(todo) * steps)
     try:
         for record in _execute(config, todo, jobs, progress, store.full_pool_dir):
             store.save(record)
@@ -308,11 +340,18 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, jobs: int = 1,
     return results
 
 
+def _steps(config: ExperimentConfig) -> int:
+    """Progress steps per run: its rounds (a stream run counts as one step)."""
+    return 1 if config.task == "stream" else config.rounds
+
+
 def _execute(config, todo, jobs, progress, cache_dir: Path | None = None) -> Iterable[dict]:
     if jobs == 1 or len(todo) <= 1:
         for strategy, seed in todo:
             record = run_one(config, strategy, seed, on_round=lambda r: r and progress.advance(1),
                              cache_dir=cache_dir)
+            if config.task == "stream":
+                progress.advance(1)
             yield record
         return
     from joblib import Parallel, delayed
@@ -320,7 +359,7 @@ def _execute(config, todo, jobs, progress, cache_dir: Path | None = None) -> Ite
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
     for record in parallel(delayed(run_one)(config, s, seed, cache_dir=cache_dir)
                            for s, seed in todo):
-        progress.advance(config.rounds)
+        progress.advance(_steps(config))
         yield record
 
 

@@ -15,30 +15,53 @@ TARGET_FRACTION = 0.95
 COVERAGE_FROM_LABELS = 50
 
 
+def primary_metric(run: dict) -> str:
+    """The curve a run is compared on: its task's primary metric (accuracy for classification
+    runs, which predate the field)."""
+    return run.get("primary_metric", "accuracy")
+
+
+def curve_x(run: dict) -> list:
+    """The x axis of a run's curves: labels after each round, or items seen (streams)."""
+    return run.get("x", run["labels"])
+
+
 def summarize(runs: list[dict], baseline: str | None = "random") -> dict:
-    """Mapping strategy → summary numbers (see README, 'results.json')."""
+    """Mapping strategy → summary numbers (see README, 'results.json'). AUC, final values and
+    the paired comparison use each run's primary metric (higher is better in every task)."""
     by_strategy: dict[str, list[dict]] = defaultdict(list)
     for r in runs:
         by_strategy[r["strategy"]].append(r)
-    aucs = {s: {r["seed"]: learning_curve_auc(r["labels"], r["accuracy"]) for r in rs}
+    aucs = {s: {r["seed"]: learning_curve_auc(curve_x(r), r[primary_metric(r)]) for r in rs}
             for s, rs in by_strategy.items()}
     summary = {}
     for s, rs in by_strategy.items():
         auc = np.array(list(aucs[s].values()))
-        final = np.array([r["accuracy"][-1] for r in rs])
+        metric = primary_metric(rs[0])
+        final = np.array([r[metric][-1] for r in rs])
         n = auc.size
         entry = {
             "n_seeds": n,
+            "metric": metric,
             "auc_mean": float(auc.mean()),
             "auc_std": float(auc.std(ddof=1)) if n > 1 else 0.0,
             "auc_sem": float(auc.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0,
-            "final_accuracy_mean": float(final.mean()),
-            "final_accuracy_std": float(final.std(ddof=1)) if n > 1 else 0.0,
-            "final_f1_mean": float(np.mean([r["f1"][-1] for r in rs])),
+            "final_mean": float(final.mean()),
+            "final_std": float(final.std(ddof=1)) if n > 1 else 0.0,
             "labels_to_95": _labels_to_target(rs),
             "select_seconds_mean": float(np.mean([np.mean(r["select_seconds"][1:] or [0.0]) for r in rs])),
             "fit_seconds_mean": float(np.mean([np.mean(r["fit_seconds"]) for r in rs])),
         }
+        if metric == "accuracy" and "f1" in rs[0]:  # classification: the keys of schema 2
+            entry["final_accuracy_mean"] = entry["final_mean"]
+            entry["final_accuracy_std"] = entry["final_std"]
+            entry["final_f1_mean"] = float(np.mean([r["f1"][-1] for r in rs]))
+        for m in rs[0].get("metric_names", []):
+            entry[f"final_{m}_mean"] = float(np.mean([r[m][-1] for r in rs]))
+            entry[f"auc_{m}_mean"] = float(np.mean([learning_curve_auc(curve_x(r), r[m])
+                                                    for r in rs]))
+        if "x" in rs[0]:  # streams: the labels each run actually spent
+            entry["labels_spent_mean"] = float(np.mean([r["labels"][-1] for r in rs]))
         if any("estimated_accuracy" in r for r in rs):
             entry.update(estimate_coverage(rs))
             entry["stopping"] = stopping_outcomes(rs)
@@ -55,14 +78,19 @@ def summarize(runs: list[dict], baseline: str | None = "random") -> dict:
 
 
 def _labels_to_target(runs: list[dict]) -> int | None:
-    """Labels at which the seed-averaged accuracy first reaches 95 % of the seed-averaged
-    full-pool accuracy (runs of one strategy share the label grid); None if never."""
+    """Labels at which the seed-averaged primary metric first reaches 95 % of its seed-averaged
+    full-pool value (runs of one strategy share the label grid); None if never, for streams
+    (no full-pool model) and when the full-pool value is not positive."""
+    metric = primary_metric(runs[0])
+    key = f"full_pool_{metric}"
     grids = {tuple(r["labels"]) for r in runs}
-    if len(grids) != 1:
+    if len(grids) != 1 or "x" in runs[0] or any(key not in r for r in runs):
         return None
-    mean_acc = np.mean([r["accuracy"] for r in runs], axis=0)
-    target = TARGET_FRACTION * float(np.mean([r["full_pool_accuracy"] for r in runs]))
-    return labels_to_reach(runs[0]["labels"], mean_acc, target)
+    full = float(np.mean([r[key] for r in runs]))
+    if not full > 0:
+        return None
+    mean_curve = np.mean([r[metric] for r in runs], axis=0)
+    return labels_to_reach(runs[0]["labels"], mean_curve, TARGET_FRACTION * full)
 
 
 def _covered(runs: list[dict], min_labels: int):
