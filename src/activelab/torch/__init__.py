@@ -6,5 +6,6 @@
 
 from .classifier import TorchClassifier
 from .networks import MLP, ConvEncoder, SmallCNN
+from .regressor import TorchRegressor
 
-__all__ = ["ConvEncoder", "MLP", "SmallCNN", "TorchClassifier"]
+__all__ = ["ConvEncoder", "MLP", "SmallCNN", "TorchClassifier", "TorchRegressor"]
