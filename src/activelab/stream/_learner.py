@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidInputError
-from ._models import StreamModel, make_stream_model
+from ._models import make_stream_model
 from ._registry import make_selector
 from ._selectors import StreamSelector
 

@@ -125,7 +125,7 @@ class RunningScaler:
         self.mean_: np.ndarray | float = 0.0
         self.m2_: np.ndarray | float = 0.0
 
-    def partial_fit(self, X: np.ndarray) -> "RunningScaler":
+    def partial_fit(self, X: np.ndarray) -> RunningScaler:
         for row in np.atleast_2d(X):
             self.n_ += 1
             delta = row - self.mean_

@@ -106,7 +106,7 @@ class StreamSelector:
         return f"{type(self).__name__}({args})"
 
     # -- running ---------------------------------------------------------------------------
-    def reset(self, n_classes: int, random_state=None) -> "StreamSelector":
+    def reset(self, n_classes: int, random_state=None) -> StreamSelector:
         """Fresh state for a stream with `n_classes` classes; randomness from `random_state`."""
         self.check_params()
         self.budget_ = BudgetManager(self.budget, window=self.budget_window,

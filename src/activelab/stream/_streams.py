@@ -4,10 +4,10 @@ from its files directly (no network, no `import river`), replayed in a stated or
 Order, per stream (``seed`` is `load_stream`'s):
 - ``phishing``, ``segment``, ``shuttle``, ``banana``: stationary. ``seed=None`` keeps the file
   order; an integer seed replays a uniformly random permutation drawn from it (i.i.d. order).
-- ``segment_phased``: classes phased in (novel classes and prior drift). The 7 classes, sorted
-  by name, enter one after another: rows of the k-th class (k = 0..6) are spread uniformly at
-  random over the stream from position k/12 of its length on (the last one enters half-way);
-  ``seed`` draws those positions (None = 0).
+- ``segment_phased``: classes phased in (novel classes and prior drift). Each row gets an
+  arrival time uniform on [k/12, 1] for the k-th class (k = 0..6, classes sorted by name) and
+  the stream is the rows in time order: classes enter one after another, the last one half-way
+  through the time axis (after about 30 % of the items); ``seed`` draws the times (None = 0).
 - ``shuttle_time``: Statlog Shuttle sorted by its first attribute, time (stable sort; ties in
   file order; ``seed`` ignored): the stream's natural time order.
 """
@@ -48,8 +48,8 @@ STREAMS: dict[str, StreamInfo] = {s.name: s for s in (
                "Image Segmentation (UCI Statlog), River's segment.csv.zip; real", _STATIONARY),
     StreamInfo("segment_phased", 2310, 18, 7,
                "Image Segmentation (UCI Statlog), River's segment.csv.zip; real",
-               "classes phased in: the k-th class (by name) from position k/12 on; seed "
-               "draws positions (None = 0)"),
+               "classes phased in: arrival times uniform on [k/12, 1] for the k-th class (by "
+               "name), rows in time order; seed draws the times (None = 0)"),
     StreamInfo("shuttle", 49097, 9, 2,
                "Statlog Shuttle as River's anomaly set (ODDS), shuttle.csv.gz; real",
                _STATIONARY),
@@ -91,7 +91,8 @@ def _read_csv(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _phishing() -> tuple[np.ndarray, np.ndarray]:
-    X, y = _read_csv(gzip.open(_river_file("phishing.csv.gz"), "rt").read())
+    with gzip.open(_river_file("phishing.csv.gz"), "rt") as f:
+        X, y = _read_csv(f.read())
     return X, y.astype(np.int64)
 
 
@@ -103,7 +104,8 @@ def _segment() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _shuttle() -> tuple[np.ndarray, np.ndarray]:
-    X, y = _read_csv(gzip.open(_river_file("shuttle.csv.gz"), "rt").read())
+    with gzip.open(_river_file("shuttle.csv.gz"), "rt") as f:
+        X, y = _read_csv(f.read())
     return X, y.astype(np.int64)
 
 
