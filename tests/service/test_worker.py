@@ -236,7 +236,9 @@ def test_the_service_model_sees_pool_standardized_features(api):
     assert np.allclose(std[std > 0], 1, atol=1e-6)
 
 
-@pytest.mark.parametrize("model", ["torch_mlp", "cnn"])
+# each network once (on one database each: the fit does not depend on it, and a CNN fit is the
+# suite's slowest step)
+@pytest.mark.parametrize(("backend", "model"), [("postgresql", "torch_mlp"), ("sqlite", "cnn")])
 def test_torch_models_retrain_in_the_worker(api, model):
     """The registry's torch networks train in the worker (the service's image features are
     flattened 16×16 pixels, which the CNN reshapes); labeling goes on meanwhile."""
