@@ -113,6 +113,21 @@ def test_random_is_a_coin_at_the_budget_rate():
     assert np.mean(got) == pytest.approx(0.2, abs=0.02)
 
 
+def test_random_owes_refused_heads():
+    # b = 0.5, allowance 0, no window: the cap allows a label at t = 2, 4, 6, …
+    sel = make_selector("random", budget=0.5, allowance=0.0).reset(2, 8)
+    got = [d.queried for d in _run(sel, [None] * 400)]
+    rng, owed, spent, want = np.random.default_rng(8), 0, 0, []
+    for t in range(1, 401):
+        owed += rng.random() < 0.5
+        q = owed > 0 and spent + 1 <= 0.5 * t
+        owed -= q
+        spent += q
+        want.append(bool(q))
+    assert got == want
+    assert sel.state()["owed"] == owed
+
+
 def _ldf_brute_force(X: np.ndarray, t: int, W: int) -> int:
     """Items j among the last W before t whose nearest neighbour (among the items that shared
     the window with j, up to t − 1) is farther than x_t."""

@@ -83,7 +83,7 @@ class SklearnStreamModel:
         saved = self.model_.var_
         self.model_.var_ = saved + floor
         try:
-            with _fast():
+            with _fast(), np.errstate(divide="ignore"):  # log(0) prior of an unseen class
                 return np.asarray(self.model_.predict_proba(X), dtype=float)
         finally:
             self.model_.var_ = saved

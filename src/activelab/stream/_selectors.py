@@ -149,13 +149,36 @@ class StreamSelector:
 
 
 class RandomSelector(StreamSelector):
-    """Query each item with probability `budget` (a coin flip), within the budget manager."""
+    """Flip a coin with probability `budget` per item; a head the budget manager refuses is
+    owed and bought at the next item it allows (so the rate is spent, not lost to the cap).
+
+    The baseline: labels unrelated to the model. Its budget window defaults to None (the hard
+    cap only): the coin has no bursts for a window to spread, and a window check would leave
+    random with fewer labels than the rules it is compared with (about 0.85·b·n instead of
+    0.96·b·n on 1,250 items at b = 0.1).
+    """
 
     name = "random"
     uses_proba = False
 
+    def __init__(self, budget: float = 0.1, *, budget_window: int | None = None,
+                 allowance: float = 1.0) -> None:
+        super().__init__(budget, budget_window=budget_window, allowance=allowance)
+
+    def _start(self) -> None:
+        self.owed_ = 0
+
+    def _observe(self, x: np.ndarray, utility: float) -> None:
+        self.owed_ += int(self.rng_.random() < self.budget_.budget)
+
     def _rule(self, utility: float) -> bool:
-        return bool(self.rng_.random() < self.budget_.budget)
+        if self.owed_ > 0:
+            self.owed_ -= 1
+            return True
+        return False
+
+    def state(self) -> dict:
+        return {"owed": self.owed_}
 
 
 class FixedUncertainty(StreamSelector):
