@@ -65,7 +65,7 @@ def test_torch_mlp_learns_a_line():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 2))
     y = 3 * X[:, 0] - X[:, 1]
-    model = SklearnRegressor(TorchRegressor(hidden=(16,), epochs=150, random_state=0))
+    model = SklearnRegressor(TorchRegressor(hidden=(16,), epochs=80, random_state=0))
     fitted = model.fit(X, y, np.arange(60), random_state=1)
     again = model.fit(X, y, np.arange(60), random_state=1)
     pred = fitted.predict(X[60:])

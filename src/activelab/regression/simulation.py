@@ -203,7 +203,7 @@ def propose_regression(
     if strat.needs_model or strat.needs_factory:
         check_regression_target(y_lab, f"strategy {strat.name!r}")
     fitted = None
-    if y_lab.size and np.ptp(y_lab) > 0:  # gp_std reads a GP model's own std
+    if strat.needs_model:
         fitted = factory.fit(X, y_arr, np.flatnonzero(labeled), random_state=seed)
     ctx = build_context(X, y_arr, strategy=strat, model=factory, fitted=fitted,
                         random_state=seed, validate=False, labeled=labeled)

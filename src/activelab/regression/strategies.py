@@ -115,7 +115,7 @@ class GPStd(RegressionStrategy):
     family = "exploitation"
     reference = ("MacKay 1992, Information-based objective functions for active data selection; "
                  "Rasmussen & Williams 2006, Gaussian Processes for Machine Learning")
-    needs_model = False
+    needs_model = True  # reads the model's own std when it has one
 
     def __init__(self, kernel=None) -> None:
         self.kernel = kernel
