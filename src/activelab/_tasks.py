@@ -19,7 +19,8 @@ TASKS: dict[str, str] = {
     "stream": "prequential_accuracy",
 }
 
-#: Whether a larger value of a metric is better (plots and tables orient by it).
+#: Whether a larger value of a metric is better (plots and tables orient by it); descriptive
+#: curves such as a stream's label rate are in no direction.
 HIGHER_IS_BETTER: dict[str, bool] = {
     "accuracy": True,
     "f1": True,
@@ -32,7 +33,6 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "subset_accuracy": True,
     "prequential_accuracy": True,
     "windowed_accuracy": True,
-    "label_rate": False,
 }
 
 

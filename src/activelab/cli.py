@@ -220,14 +220,17 @@ if typer is not None:
         summary = results["summary"]
         metric = next(iter(summary.values()), {}).get("metric", "accuracy")
         final = "final acc" if metric == "accuracy" else f"final {metric}"
-        for col in ("strategy", "AUC", "Δ vs random", final, "labels to 95%"):
+        stream = results["config"].get("task") == "stream"
+        for col in ("strategy", "AUC", "Δ vs random", final,
+                    "labels spent" if stream else "labels to 95%"):
             table.add_column(col)
         for s in sorted(summary, key=lambda k: -summary[k]["auc_mean"]):
             e = summary[s]
             delta = (f"{e['auc_minus_random']:+.4f} ± {e['auc_minus_random_se']:.4f}"
                      + (" ✓" if e.get("beats_random") else "")) if "auc_minus_random" in e else "—"
             table.add_row(s, f"{e['auc_mean']:.4f} ± {e['auc_std']:.4f}", delta,
-                          f"{e['final_mean']:.4f}", str(e["labels_to_95"] or "—"))
+                          f"{e['final_mean']:.4f}",
+                          f"{e['labels_spent_mean']:.1f}" if stream else str(e["labels_to_95"] or "—"))
         Console().print(table)
 
 

@@ -69,7 +69,7 @@ def plot_task_curves(results: dict, path: Path) -> None:
             ax.plot(xs, cfg["budget"] * xs, color="grey", ls="--", lw=1, label="budget × items")
         ax.set_xlabel("items seen" if stream else "labeled examples")
         title = "labels spent" if key == "labels" else _TITLES.get(key, key)
-        better = "" if key == "labels" else (" ↑" if HIGHER_IS_BETTER.get(key, True) else " ↓")
+        better = "" if key not in HIGHER_IS_BETTER else (" ↑" if HIGHER_IS_BETTER[key] else " ↓")
         ax.set_title(title + better)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(panels):]:
