@@ -132,3 +132,5 @@ def test_estimators_and_instances_are_accepted():
                      random_state=0)
     assert res.strategy == "split" and res.labels[-1] > 0
     assert not hasattr(proto, "coef_")  # the prototype was cloned, never fitted
+    with pytest.raises(InvalidInputError, match="not next to a selector instance"):
+        StreamLearner("sgd", make_selector("split"), classes=[0, 1], v=0.5)

@@ -214,3 +214,9 @@ def test_params_and_repr_round_trip():
     assert "Split(" in repr(sel)
     copy = make_selector(sel)
     assert copy is not sel and copy.get_params() == params
+
+
+def test_non_finite_probabilities_are_refused():
+    sel = make_selector("variable_uncertainty").reset(2, 0)
+    with pytest.raises(InvalidInputError, match="probabilities must be finite"):
+        sel.decide(np.zeros(1), np.array([np.nan, 0.5]))

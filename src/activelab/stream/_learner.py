@@ -33,7 +33,7 @@ class StreamStep:
     prediction : the model's label before learning this item (None before any label).
     proba : class probabilities (columns = `classes_`) or None at cold start.
     queried : whether the label was (or is to be) bought.
-    utility : the selector's score (NaN at cold start and for `random`).
+    utility : the selector's score (NaN at cold start).
     reason : "rule", "cold_start" or "budget" (see `Decision`).
     label : the label learned from this item (None unless queried and taught).
     """
@@ -54,7 +54,8 @@ class StreamLearner:
     ----------
     model : stream model name (`stream_model_names()`), scikit-learn estimator with
         partial_fit, River classifier or `StreamModel`.
-    selector : selector name (`stream_selector_names()`) or `StreamSelector`.
+    selector : selector name (`stream_selector_names()`) or `StreamSelector` (copied; its own
+        budget and parameters are used, so pass neither `budget` nor `selector_params` then).
     classes : array-like, every label the stream can carry (at least two).
     budget : labeling rate in (0, 1].
     random_state : int or None; seeds the selector's randomness and the model.
@@ -74,7 +75,7 @@ class StreamLearner:
                 f"{classes.tolist()!r}.")
         self.classes_ = np.unique(classes)
         if isinstance(selector, StreamSelector):
-            self.selector = make_selector(selector)
+            self.selector = make_selector(selector, **selector_params)  # params: an error
         else:
             self.selector = make_selector(selector, budget=budget, **selector_params)
         seed = None if random_state is None else int(random_state)

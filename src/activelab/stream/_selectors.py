@@ -118,6 +118,9 @@ class StreamSelector:
 
     def decide(self, x: np.ndarray, proba: np.ndarray | None) -> Decision:
         """Decide for one item (features `x`, class probabilities `proba` or None at cold start)."""
+        if proba is not None and not np.isfinite(proba).all():
+            raise InvalidInputError(
+                f"class probabilities must be finite; got {np.asarray(proba).tolist()!r:.120}.")
         utility = math.nan if proba is None else self._utility(proba)
         self._observe(x, utility)
         if not self.budget_.available():
