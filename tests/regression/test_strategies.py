@@ -87,3 +87,18 @@ def test_variance_scores_shrink_where_labels_are_dense():
     y[:20] = 2 * X[:20, 0] + rng.normal(size=20)
     sel = propose_regression(X, y, strategy="variance", batch_size=1, random_state=0)
     assert sel.idx[0] == 30
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL) - {"coreset", "kmeans", "random", "typiclust"}))
+def test_conformance_checks_that_need_no_classifier(name):
+    """The kit's model-independent checks (its pools are classification pools)."""
+    from activelab.testing import (
+        check_clone,
+        check_init_stores_params,
+        check_metadata,
+        check_param_validation,
+    )
+
+    strategy = make_regression_strategy(name)
+    for check in (check_metadata, check_init_stores_params, check_clone, check_param_validation):
+        check(strategy)

@@ -121,6 +121,11 @@ class GPStd(RegressionStrategy):
         self.kernel = kernel
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        from sklearn.gaussian_process.kernels import Kernel
+
+        if self.kernel is not None and not isinstance(self.kernel, Kernel):
+            raise InvalidInputError(
+                f"gp_std: kernel must be a scikit-learn GP kernel or None; got {self.kernel!r}.")
         model = ctx.model
         if model is None or not callable(getattr(model, "predict_std", None)):
             gp = default_gp()
