@@ -12,7 +12,7 @@ from . import pages
 from .contract import install as install_contract
 from .deps import Service
 from .middleware import LimitsMiddleware
-from .routes import router as api_router
+from .routes import api_router
 from .runtime import Runtime
 
 log = logging.getLogger("activelab.service")
@@ -48,9 +48,10 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
         docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
     )
     app.state.service = Service(runtime, worker)
-    app.include_router(api_router)
+    app.include_router(api_router(runtime.task))
     app.include_router(pages.router)
     app.add_middleware(LimitsMiddleware)
 
-    install_contract(app, lambda: runtime.labels)  # the label set may grow (labelset.py)
+    install_contract(app, lambda: runtime.labels,  # the label set may grow (labelset.py)
+                     task=runtime.task)
     return app

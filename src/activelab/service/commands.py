@@ -1,6 +1,6 @@
 """The service's commands, registered on the `activelab` Typer app by `add_commands`:
 
-    activelab init PROJECT --data PATH --labels "a,b" [--task classification] [--strategy margin]
+    activelab init PROJECT --data PATH --labels "a,b" [--task classification|multilabel] [--strategy margin]
                    [--model logreg] [--features auto] [--db URL]
     activelab serve PROJECT [--host 127.0.0.1] [--port 8000] [--db URL]
     activelab export PROJECT [--format csv|jsonl|parquet|labelstudio] [--out FILE] [--history]
@@ -62,7 +62,7 @@ def init(
     project: Path = typer.Argument(..., help="Project folder to create (or re-import into)."),
     data: Path = typer.Option(..., "--data", help="A folder of PNG/JPEG images, a CSV/Parquet table, or JSONL text."),
     labels: str = typer.Option(..., "--labels", help='Comma-separated label set, e.g. "benign,malignant".'),
-    task: str = typer.Option("classification", "--task", help="Only classification for now."),
+    task: str = typer.Option("classification", "--task", help="classification (one label per item) or multilabel (a set of labels per item, possibly none)."),
     strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default auto: TypiClust while labels are few, BADGE after; see `activelab strategies`)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model (default logreg; see `activelab models`)."),
     features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], ssl[:N], tfidf[:COLUMN], sentence[:COLUMN], columns:A,B or a .npy embedding file."),
@@ -158,7 +158,7 @@ def export(
     opened = Project.open(project)
     items = {it["item_id"]: it for it in opened.read_items()} if format == "labelstudio" else {}
     with _store(project, db) as store:
-        fields, rows = exporting.export_rows(store, history=history)
+        fields, rows = exporting.export_rows(store, history=history, task=opened.config.task)
     body = exporting.encode(fields, rows, format, items=items, data_root=opened.data_root,
                             image_root=image_root)
     if out is None and format != "parquet":

@@ -59,9 +59,11 @@ def errors(*statuses: int | tuple[int, str]) -> dict:
     return out
 
 
-def install(app: FastAPI, labels: list[str] | Callable[[], list[str]]) -> None:
+def install(app: FastAPI, labels: list[str] | Callable[[], list[str]],
+            task: str = "classification") -> None:
     """Register the error handlers and the patched OpenAPI document on `app`. `labels` may be
-    a function: the label set can grow (`labelset`), and the document follows it."""
+    a function: the label set can grow (`labelset`), and the document follows it. `task` says
+    which strategies and models the settings take."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -76,7 +78,9 @@ def install(app: FastAPI, labels: list[str] | Callable[[], list[str]]) -> None:
             try:
                 doc = generate()
                 _own_422(doc)
-                _fill_marks(doc, {"labels": current})
+                _fill_marks(doc, {"labels": current,
+                                  "strategies": lambda: _known("strategies", task),
+                                  "models": lambda: _known("models", task)})
             except BaseException:
                 app.openapi_schema = None
                 raise
@@ -177,8 +181,8 @@ def _fill_marks(node, sets: dict) -> None:
     if isinstance(node, dict):
         name = node.pop(ENUM_MARK, None)
         if name is not None:
-            if name not in sets:
-                sets[name] = _known(name)
+            if callable(sets[name]):
+                sets[name] = sets[name]()
             node["enum"] = sets[name]
         if node.pop(TEXT_MARK, None) and "pattern" not in node and "enum" not in node:
             node["pattern"] = TEXT_PATTERN
@@ -189,16 +193,15 @@ def _fill_marks(node, sets: dict) -> None:
             _fill_marks(value, sets)
 
 
-def _known(name: str) -> list[str]:
-    """The strategies or models a setting takes (as `settings.validate` checks them)."""
+def _known(name: str, task: str) -> list[str]:
+    """The strategies or models a setting of a `task` project takes (as `settings.validate`
+    checks them)."""
+    from .multilabel import model_names, strategy_names
+
     if name == "strategies":
-        from ..strategies import strategy_names
-
-        return list(strategy_names())
+        return strategy_names(task)
     if name == "models":
-        from ..models import model_names
-
-        return list(model_names())
+        return model_names(task)
     raise KeyError(f"no set of values named {name!r}")
 
 

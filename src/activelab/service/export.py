@@ -10,6 +10,11 @@ log, as CSV, JSON Lines or Parquet; the current labels also as Label Studio task
                   `image_root` + its path; ``text``; or ``item``: a row's fields) and its
                   ``item_id``; ``annotations`` one annotation whose ``result`` is a ``choices``
                   result from the ``label`` control to that object (`LABEL_STUDIO_CONFIG`)
+
+A multilabel project exports a ``labels`` column instead of ``label``: each item's set of labels
+as a list (JSON Lines, Parquet ``list<string>``, Label Studio ``choices`` with every label of it;
+an empty set is ``[]``, and an annotation with an empty result), joined by ``;`` in CSV (an empty
+cell, with status ``labeled``: none of the labels applies).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from sqlalchemy import select
 from .._errors import InvalidInputError
 from .db import Store
 from .errors import LabelError
+from .multilabel import decode, is_multilabel
+from .project import SET_SEPARATOR
 from .progress import iso
 from .queries import annotator_names, item_states
 from .tables import Event, Item
@@ -37,9 +44,15 @@ SUFFIXES = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet", "labelstudio":
 CURRENT_FIELDS = ("item_id", "label", "annotator", "labeled_at", "event_id", "status")
 HISTORY_FIELDS = ("event_id", "kind", "item_id", "label", "annotator", "at", "target_event_id",
                   "request_id")
+SET_CURRENT_FIELDS = tuple("labels" if f == "label" else f for f in CURRENT_FIELDS)
+SET_HISTORY_FIELDS = tuple("labels" if f == "label" else f for f in HISTORY_FIELDS)
+"""A multilabel project's columns: `labels`, a list, where a classification project has `label`."""
 
 
-def export_rows(store: Store, history: bool = False) -> tuple[tuple[str, ...], list[dict]]:
+def export_rows(store: Store, history: bool = False,
+                task: str = "classification") -> tuple[tuple[str, ...], list[dict]]:
+    if is_multilabel(task):
+        return _set_rows(store, history)
     with store.read() as s:
         ids = dict(s.execute(select(Item.idx, Item.item_id)).all())
         names = annotator_names(s)
@@ -66,12 +79,39 @@ def current_row(item_id: str, state, names: dict) -> dict:
             "event_id": None if ev is None else ev.id, "status": state.status}
 
 
+def _set_rows(store: Store, history: bool) -> tuple[tuple[str, ...], list[dict]]:
+    """`export_rows` of a multilabel project: `labels` (a list, None on skips and undos)."""
+    with store.read() as s:
+        ids = dict(s.execute(select(Item.idx, Item.item_id)).all())
+        names = annotator_names(s)
+        if history:
+            rows = [
+                {"event_id": ev.id, "kind": ev.kind, "item_id": ids[ev.item_idx],
+                 "labels": decode(ev.labels), "annotator": names.get(ev.annotator_id),
+                 "at": iso(ev.created_at), "target_event_id": ev.target_event_id,
+                 "request_id": ev.request_id}
+                for ev in s.scalars(select(Event).order_by(Event.id))
+            ]
+            return SET_HISTORY_FIELDS, rows
+        states = item_states(s)
+    rows = []
+    for idx, st in sorted(states.items()):
+        row = current_row(ids[idx], st, names)
+        del row["label"]
+        rows.append({"item_id": row.pop("item_id"),
+                     "labels": None if st.event is None else decode(st.event.labels), **row})
+    return SET_CURRENT_FIELDS, rows
+
+
 def render(fields: tuple[str, ...], rows: list[dict], fmt: str) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
+    if "labels" in fields:  # a set of labels in one cell: a;b
+        rows = [{**r, "labels": None if r["labels"] is None else SET_SEPARATOR.join(r["labels"])}
+                for r in rows]
     writer.writerows(rows)
     return buf.getvalue()
 
@@ -104,8 +144,8 @@ LABEL_STUDIO_CONFIG = {
     "row": '<Table name="item" value="$item"/>',
 }
 """The object tag of a labeling config that matches the tasks, next to
-``<Choices name="label" toName="OBJECT" choice="single">`` with one ``<Choice value="…"/>`` per
-label."""
+``<Choices name="label" toName="OBJECT" choice="single">`` (a multilabel project:
+``choice="multiple"``) with one ``<Choice value="…"/>`` per label."""
 
 
 def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
@@ -114,7 +154,9 @@ def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
     without a label, e.g. annotators who disagree, has no task)."""
     tasks = []
     for row in rows:
-        if row.get("label") is None:
+        choices = row["labels"] if "labels" in row else (
+            None if row.get("label") is None else [row["label"]])
+        if choices is None:
             continue
         item = items[row["item_id"]]
         key = LABEL_STUDIO_OBJECTS[item["kind"]]
@@ -126,9 +168,9 @@ def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
         else:
             value = item["fields"]
         result = {"from_name": "label", "to_name": key, "type": "choices",
-                  "value": {"choices": [row["label"]]}}
+                  "value": {"choices": choices}}
         tasks.append({"data": {key: value, "item_id": row["item_id"]},
-                      "annotations": [{"result": [result]}]})
+                      "annotations": [{"result": [result] if choices else []}]})
     return tasks
 
 
@@ -149,6 +191,8 @@ def _parquet(fields: tuple[str, ...], rows: list[dict]) -> bytes:
         values = [row.get(name) for row in rows]
         if name in _INTEGERS:
             columns[name] = pa.array(values, type=pa.int64())
+        elif name == "labels":
+            columns[name] = pa.array(values, type=pa.list_(pa.string()))
         elif name in _TIMES:
             columns[name] = pa.array([None if v is None else datetime.fromisoformat(v)
                                       for v in values], type=pa.timestamp("us", tz="UTC"))

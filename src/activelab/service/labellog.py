@@ -25,6 +25,7 @@ from .auth import Principal
 from .db import Store, utcnow
 from .errors import ConflictError, ForbiddenError, LabelError
 from .leases import claim, overlap_now, require_lease
+from .multilabel import check_answer, decode, encode
 from .queries import LABEL_KINDS, ItemState, find_item, item_states, live
 from .tables import Event, Item, Lease
 
@@ -42,6 +43,7 @@ class Outcome:
     label: str | None
     duplicate: bool
     target_event_id: int | None = None
+    labels: list[str] | None = None  # a multilabel answer (None on any other event)
 
 
 def record_label(
@@ -49,6 +51,22 @@ def record_label(
 ) -> Outcome:
     """Label (or relabel) an item; idempotent in `request_id`."""
     _check_label(label, label_set)
+    return _record_answer(store, who, item_id, request_id, label=label)
+
+
+def record_labels(
+    store: Store, who: Principal, item_id: str, labels: list[str], request_id: str, label_set
+) -> Outcome:
+    """Label (or relabel) an item of a multilabel project with a set of labels (`[]`: none of
+    them), kept in label-set order; idempotent in `request_id` (a retry must name the same set,
+    in any order)."""
+    answer = check_answer(labels, label_set)
+    return _record_answer(store, who, item_id, request_id, labels=encode(answer))
+
+
+def _record_answer(store: Store, who: Principal, item_id: str, request_id: str,
+                   label: str | None = None, labels: str | None = None) -> Outcome:
+    """Write a label or relabel event holding `label` (one label) or `labels` (a JSON set)."""
     overlap = overlap_now(store)
 
     def write(s: Session, now: datetime) -> Event:
@@ -56,13 +74,14 @@ def record_label(
         state = item_states(s, overlap, item.idx).get(item.idx)
         kind = _label_kind(s, who, item, state, now)
         ev = Event(request_id=request_id, kind=kind, item_idx=item.idx, annotator_id=who.id,
-                   label=label, created_at=now)
+                   label=label, labels=labels, created_at=now)
         s.add(ev)
         s.flush()
         s.execute(delete(Lease).where(Lease.item_idx == item.idx, Lease.annotator_id == who.id))
         return ev
 
-    return _idempotent(store, who, request_id, write, expect=(item_id, label, LABEL_KINDS))
+    return _idempotent(store, who, request_id, write, expect=(item_id, label, LABEL_KINDS),
+                       labels=labels)
 
 
 def _label_kind(s: Session, who: Principal, item: Item, state: ItemState | None,
@@ -192,19 +211,21 @@ def _undo(s: Session, who: Principal, target: Event, request_id: str, now: datet
     return ev
 
 
-def _idempotent(store: Store, who: Principal, request_id: str, write, expect) -> Outcome:
+def _idempotent(store: Store, who: Principal, request_id: str, write, expect,
+                labels: str | None = None) -> Outcome:
     """Run `write` in a transaction unless `request_id` was already used; a retried request
-    gets its first outcome back (`duplicate=True`)."""
+    gets its first outcome back (`duplicate=True`). `expect` (item id, label, kinds) and
+    `labels` (a multilabel answer) say what a retry must match."""
     for _attempt in range(2):
         try:
             with store.write(durable=True) as s:
                 found = _by_request(s, request_id)
                 if found is not None:
-                    return _duplicate(found, who, request_id, expect)
+                    return _duplicate(found, who, request_id, expect, labels)
                 ev = write(s, utcnow())
                 item_id = s.scalar(select(Item.item_id).where(Item.idx == ev.item_idx))
                 return Outcome(ev.id, ev.kind, ev.item_idx, item_id, ev.label, False,
-                               ev.target_event_id)
+                               ev.target_event_id, decode(ev.labels))
         except IntegrityError:
             continue  # a concurrent twin of this request won the race; return its outcome
     raise ConflictError(f"request_id {request_id!r} could not be recorded; retry the request.")
@@ -220,7 +241,8 @@ def _by_request(s: Session, request_id: str):
     return s.execute(_BY_REQUEST, {"rid": request_id}).first()
 
 
-def _duplicate(found, who: Principal, request_id: str, expect) -> Outcome:
+def _duplicate(found, who: Principal, request_id: str, expect,
+               labels: str | None = None) -> Outcome:
     ev, item_id = found
     want_item, want_label, kinds = expect
     if (
@@ -228,9 +250,11 @@ def _duplicate(found, who: Principal, request_id: str, expect) -> Outcome:
         or ev.kind not in kinds
         or (want_item is not None and item_id != want_item)
         or (want_label is not None and ev.label != want_label)
+        or (labels is not None and ev.labels != labels)
     ):
         raise ConflictError(
             f"request_id {request_id!r} was already used for a different request; generate a "
             "new id for every new action (and reuse it only to retry the same one)."
         )
-    return Outcome(ev.id, ev.kind, ev.item_idx, item_id, ev.label, True, ev.target_event_id)
+    return Outcome(ev.id, ev.kind, ev.item_idx, item_id, ev.label, True, ev.target_event_id,
+                   decode(ev.labels))

@@ -1,5 +1,6 @@
 """Response bodies: a leased item and a log outcome, as the JSON API shows them
-(`NextOut`, `EventOut`), with the plain-words reason an item was chosen."""
+(`NextOut`, `EventOut`; a multilabel project's `MultilabelNextOut`, `LabelsEventOut`), with the
+plain-words reason an item was chosen."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from .labellog import Outcome
 from .leases import Leased
 from .progress import iso
 from .queries import annotator_count
-from .schemas import EventOut, NextOut, PredictionOut, TermOut
+from .schemas import (
+    EventOut,
+    LabelsEventOut,
+    MultilabelNextOut,
+    NextOut,
+    PredictionOut,
+    TermOut,
+)
 from .tables import Run
 
 
@@ -56,6 +64,33 @@ class Presenter:
         )
         return with_content(out, item)
 
+    def multilabel_next_out(self, who: Principal, leased: Leased | None) -> MultilabelNextOut:
+        """`next_out` for a multilabel project: with the model's probability of each label."""
+        out = MultilabelNextOut(**self.next_out(who, leased).model_dump())
+        view = None if leased is None else self.label_probabilities(leased)
+        if view is not None:
+            out.label_probabilities = [PredictionOut(label=lab, probability=p)
+                                       for lab, p in view["probabilities"]]
+            out.why = self.why(leased, view)
+        return out
+
+    def label_probabilities(self, leased: Leased) -> dict | None:
+        """The stored multi-label model's view of a queued item: {"probabilities": [(label,
+        P(label applies)), ...] in label-set order, "family": ...}, or None."""
+        if not leased.prediction:
+            return None
+        try:
+            doc = json.loads(leased.prediction)
+            labels = self.runtime.labels
+            probs = [(labels[j], min(1.0, max(0.0, float(p))))
+                     for j, p in enumerate(doc["probabilities"][:len(labels)])
+                     if math.isfinite(float(p))]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if len(probs) != len(labels):
+            return None
+        return {"probabilities": probs, "family": str(doc.get("family") or "")}
+
     def model_view(self, leased: Leased) -> dict | None:
         """The stored model's view of a queued item: {"top": [(label, probability), ...],
         "family": ..., "terms": [(term, weight), ...] or None}, or None."""
@@ -97,6 +132,10 @@ class Presenter:
         return EventOut(event_id=out.event_id, kind=out.kind, item_id=out.item_id, label=out.label,
                         duplicate=out.duplicate, annotator_count=count)
 
+    def labels_event_out(self, who: Principal, out: Outcome) -> LabelsEventOut:
+        """`event_out` for a multilabel project: with the set of labels given."""
+        return LabelsEventOut(**self.event_out(who, out).model_dump(), labels=out.labels)
+
 
 def with_content(out, item: dict):
     """`out` (a NextOut or ReviewItemOut) with the item's content: its image's URL, its text,
@@ -126,6 +165,8 @@ def _plain_reason(view: dict | None) -> str:
     """Why, in plain words, from the model's view of the item and the strategy's family."""
     if not view:
         return ""
+    if "probabilities" in view:
+        return _multilabel_reason(view["probabilities"], view["family"])
     top, family = view["top"], view["family"]
     (first, p1) = top[0]
     if family == "exploration":
@@ -137,3 +178,18 @@ def _plain_reason(view: dict | None) -> str:
     if family == "baseline":
         return f"A random pick (the model guesses {first}, {p1:.0%})."
     return f"The model leans to {first} ({p1:.0%}) but is unsure enough to ask."
+
+
+def _multilabel_reason(probabilities: list[tuple[str, float]], family: str) -> str:
+    """Why, in plain words, from a multi-label model's probability of each label."""
+    guess = [lab for lab, p in probabilities if p >= 0.5]
+    said = ", ".join(guess) if guess else "none of the labels"
+    if family == "exploration":
+        return f"Unlike what is labeled so far: picked to cover the data (the model guesses {said})."
+    unsure = sorted((abs(p - 0.5), lab, p) for lab, p in probabilities if 0.2 <= p <= 0.8)[:2]
+    if unsure:
+        which = " and ".join(f"{lab} ({p:.0%})" for _, lab, p in unsure)
+        return f"The model is unsure about {which}."
+    if family == "baseline":
+        return f"A random pick (the model guesses {said})."
+    return f"The model guesses {said} but is unsure enough to ask."

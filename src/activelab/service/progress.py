@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from .db import Store, utcnow
 from .insights import loads
+from .multilabel import event_labels
 from .queries import (
     LABEL_KINDS,
     annotator_names,
@@ -50,7 +51,8 @@ def stats(store: Store, labels: list[str]) -> dict:
         per_class = {lab: 0 for lab in labels}
         per_annotator: Counter = Counter()
         for st in current:  # an agreed or majority label counts for each annotator who gave it
-            per_class[st.label] = per_class.get(st.label, 0) + 1
+            for label in event_labels(st.event):  # a multilabel item counts for each of its labels
+                per_class[label] = per_class.get(label, 0) + 1
             per_annotator.update(names.get(a, "?") for a in st.credited)
         n_items = int(s.scalar(select(func.count()).select_from(Item)) or 0)
         skipped = int(s.scalar(
@@ -92,7 +94,8 @@ def progress(store: Store, labels: list[str]) -> dict:
         ).all()
         per_class = {lab: 0 for lab in labels}
         for ev in current_labels(s, overlap).values():
-            per_class[ev.label] = per_class.get(ev.label, 0) + 1
+            for label in event_labels(ev):
+                per_class[label] = per_class.get(label, 0) + 1
     ok = [(r, loads(r.insights) or {}) for r in runs if r.status == "ok"]
     return {
         "labels_over_time": labels_over_time(events),

@@ -30,7 +30,9 @@ CONFIG_FILE = "project.json"
 ITEMS_FILE = "items.jsonl"
 TERMS_FILE = "terms.json"
 DEFAULT_DB_FILE = "activelab.db"
-TASKS = ("classification",)
+TASKS = ("classification", "multilabel")
+"""classification: one label per item; multilabel: a set of labels per item (possibly empty)."""
+SET_SEPARATOR = ";"  # joins a multi-label answer in CSV exports, so no such label holds one
 MAX_LABELS = 50
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 """What no id or label may hold (the API refuses them too, `schemas.Name`)."""
@@ -68,8 +70,9 @@ class ProjectConfig:
         return cls(**{k: v for k, v in raw.items() if k in known})
 
 
-def parse_labels(text: str) -> list[str]:
-    """`"benign, malignant"` → `["benign", "malignant"]`, checked: 2–50 distinct, non-empty."""
+def parse_labels(text: str, task: str = "classification") -> list[str]:
+    """`"benign, malignant"` → `["benign", "malignant"]`, checked: 2–50 distinct, non-empty (and,
+    for a multilabel project, without `SET_SEPARATOR`)."""
     labels = [part.strip() for part in str(text).split(",")]
     labels = [lab for lab in labels if lab]
     if len(labels) < 2:
@@ -88,6 +91,11 @@ def parse_labels(text: str) -> list[str]:
     too_long = [lab for lab in labels if len(lab) > 100]
     if too_long:
         raise ProjectError(f"labels must be at most 100 characters; {too_long[0][:30]!r}… is longer.")
+    joined = [lab for lab in labels if SET_SEPARATOR in lab]
+    if task == "multilabel" and joined:
+        raise ProjectError(f"--labels holds {joined[0]!r}: a multilabel project's labels cannot "
+                           f"contain {SET_SEPARATOR!r}, which joins an item's labels in CSV "
+                           "exports.")
     return labels
 
 

@@ -17,6 +17,7 @@ from .db import Store
 from .features import compute_features, text_field_of
 from .importers import merge_items, read_source
 from .labelset import full_labels
+from .multilabel import default_strategy, is_multilabel
 from .overlap import overlap_key
 from .project import (
     CONFIG_FILE,
@@ -53,10 +54,15 @@ def init_project(path, *, data, labels: str, task: str = "classification",
     existing project as it was."""
     if task not in TASKS:
         raise ProjectError(f"--task {task!r} is not supported; supported: {', '.join(TASKS)}.")
-    label_list = parse_labels(labels)
+    label_list = parse_labels(labels, task)
     root = Path(path).expanduser().resolve()
     existing = Project.open(root) if (root / "project.json").is_file() else None
-    changes = validate({"strategy": strategy, "model": model}, error=ProjectError)
+    if existing is not None and existing.config.task != task:
+        raise ProjectError(f"{root} is a {existing.config.task} project; pass --task "
+                           f"{existing.config.task} (a project's task cannot change).")
+    changes = validate({"strategy": strategy, "model": model}, error=ProjectError, task=task)
+    if existing is None and is_multilabel(task):
+        changes.setdefault("strategy", default_strategy(task))
     if existing is not None and existing.config.labels != label_list:
         raise ProjectError(
             f"{root} was created with labels {existing.config.labels}; pass those again. A "
@@ -220,6 +226,11 @@ class Runtime:
         if self._X is None:
             self._X = self.project.load_features()
         return self._X
+
+    @property
+    def task(self) -> str:
+        """classification or multilabel (`project.TASKS`)."""
+        return self.project.config.task
 
     @property
     def labels(self) -> list[str]:

@@ -17,7 +17,9 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from .project import MAX_LABELS
 from .settings import LIMITS
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -80,10 +82,40 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _refuse(field: str, message: str):
+    """A model check (before the fields): a body holding `field` is refused with `message`."""
+
+    def check(data):
+        if isinstance(data, dict) and field in data:
+            raise PydanticCustomError("wrong_task", message)
+        return data
+
+    return model_validator(mode="before")(check)
+
+
 class LabelIn(_In):
     item_id: ItemId
     label: Annotated[Name, Field(min_length=1, max_length=100, json_schema_extra={ENUM_MARK: "labels"})]
     request_id: RequestId
+
+    _one_label = _refuse("labels", "this project gives each item one label: send `label`, a "
+                                   "label name, not `labels` (which multilabel projects take)")
+
+
+LabelName = Annotated[Name, Field(min_length=1, max_length=100, json_schema_extra={ENUM_MARK: "labels"})]
+
+
+class LabelsIn(_In):
+    """A multilabel project's answer: the set of labels that apply (``[]``: none of them)."""
+
+    item_id: ItemId
+    labels: Annotated[list[LabelName], Field(max_length=MAX_LABELS, json_schema_extra={
+        "uniqueItems": True}, description="Every label that applies to the item, each once, in "
+                                          "any order; [] when none does (not a skip).")]
+    request_id: RequestId
+
+    _a_set = _refuse("label", "this is a multilabel project: send `labels`, the list of labels "
+                              "that apply ([] for none of them), not `label`")
 
 
 class SkipIn(_In):
@@ -228,6 +260,32 @@ class EventOut(BaseModel):
     label: Label | None
     duplicate: bool = Field(description="True when this request_id was already recorded.")
     annotator_count: int
+
+
+class MultilabelNextOut(NextOut):
+    """The leased item of a multilabel project: label it with the set of labels that apply."""
+
+    task: Literal["multilabel"] = "multilabel"
+    label_probabilities: list[PredictionOut] | None = Field(
+        None, description="The model's probability that each label applies, in label-set order "
+                          "(None before the first model, or for an item picked outside the "
+                          "queue).")
+
+
+class LabelsEventOut(EventOut):
+    """A write to a multilabel project's log (`label` is always None there)."""
+
+    labels: list[Label] | None = Field(description="The labels given, in label-set order ([]: "
+                                                   "none of them; None for a skip or an undo).")
+
+
+class LabelsUndoOut(LabelsEventOut):
+    undone_event_id: int
+    undone_kind: Literal["label", "relabel", "skip"] = Field(
+        description="What was undone: a label, a relabel or a skip.")
+    undone_labels: list[Label] | None = Field(description="The labels taken back (None for a "
+                                                          "skip).")
+    next: MultilabelNextOut
 
 
 class UndoOut(EventOut):

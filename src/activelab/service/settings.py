@@ -41,9 +41,15 @@ def from_config(config) -> Settings:
     return Settings(**{f.name: getattr(config, f.name, f.default) for f in fields(Settings)})
 
 
-def validate(values: dict, error: type[Exception] = LabelError) -> dict:
-    """Check a partial update; raises `error` (LabelError: HTTP 422) naming the bad field."""
+def validate(values: dict, error: type[Exception] = LabelError,
+             task: str = "classification") -> dict:
+    """Check a partial update for a project of `task`; raises `error` (LabelError: HTTP 422)
+    naming the bad field."""
+    from .multilabel import is_multilabel, model_names, refuse_overlap, strategy_names
+
     known = {f.name for f in fields(Settings)}
+    if is_multilabel(task):
+        refuse_overlap(values, error)
     out = {}
     for key, value in values.items():
         if value is None:
@@ -59,15 +65,12 @@ def validate(values: dict, error: type[Exception] = LabelError) -> dict:
                 raise error(f"{key} must be a number from 0 to 1; got {value!r}.")
             value = float(value)
         elif key == "strategy":
-            from ..strategies import strategy_names
-
-            if value not in strategy_names():
-                raise error(f"unknown strategy {value!r}; known: {', '.join(strategy_names())}.")
+            if value not in strategy_names(task):
+                raise error(f"unknown strategy {value!r}; known: "
+                            f"{', '.join(strategy_names(task))}.")
         elif key == "model":
-            from .modeling import model_names
-
-            if value not in model_names():
-                raise error(f"unknown model {value!r}; known: {', '.join(model_names())}.")
+            if value not in model_names(task):
+                raise error(f"unknown model {value!r}; known: {', '.join(model_names(task))}.")
         out[key] = value
     return out
 
@@ -85,8 +88,9 @@ def read_settings(store: Store, max_age: float = CACHE_SECONDS) -> Settings:
     return settings
 
 
-def write_settings(store: Store, values: dict, error: type[Exception] = LabelError) -> Settings:
-    checked = validate(values, error)
+def write_settings(store: Store, values: dict, error: type[Exception] = LabelError,
+                   task: str = "classification") -> Settings:
+    checked = validate(values, error, task)
     with store.write() as s:
         store.put_settings(s, checked)
     return read_settings(store, max_age=0)

@@ -14,6 +14,9 @@ the label set and annotators need an admin token.
     content    GET /content          an image item's file
     openapi    GET /openapi.json     the schema (any token; not listed in itself)
 
+A multilabel project's API (`api_router("multilabel")`) answers GET /next, POST /labels and POST
+/undo from `multilabel` instead: an answer there is a set of labels.
+
 Each route's decorator lists the refusals it can answer (`contract.errors`); every route can
 answer 401 (no valid token) and 413 (a body over the cap), listed here once.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..contract import errors
+from ..multilabel import is_multilabel
 from . import (
     annotators,
     content,
@@ -31,13 +35,28 @@ from . import (
     labels,
     labelset,
     me,
+    multilabel,
     openapi,
     progress,
     review,
     settings,
 )
 
-router = APIRouter(prefix="/api")
-for _resource in (items, labels, progress, export, settings, labelset, annotators, review, me,
-                  content, openapi):
-    router.include_router(_resource.router, responses=errors(401, 413))
+
+def api_router(task: str = "classification") -> APIRouter:
+    """The JSON API of a project of `task` (`project.TASKS`)."""
+    if is_multilabel(task):
+        skip = APIRouter()
+        skip.routes.extend(r for r in labels.router.routes if r.path == "/skip")
+        labeling = (multilabel.router, skip)
+    else:
+        labeling = (items.router, labels.router)
+    router = APIRouter(prefix="/api")
+    for resource in (*labeling, progress.router, export.router, settings.router,
+                     labelset.router, annotators.router, review.router, me.router,
+                     content.router, openapi.router):
+        router.include_router(resource, responses=errors(401, 413))
+    return router
+
+
+router = api_router()  # a classification project's

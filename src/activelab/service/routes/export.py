@@ -21,7 +21,9 @@ _RESULT = {"type": "object", "required": ["from_name", "to_name", "type", "value
                           "type": {"type": "string", "enum": ["choices"]},
                           "value": {"type": "object", "required": ["choices"], "properties": {
                               "choices": {"type": "array", "items": {"type": "string"},
-                                          "minItems": 1, "maxItems": 1}}}}}
+                                          "minItems": 1, "description": (
+                                              "The item's label; a multilabel project's every "
+                                              "label of the set (an empty set: no result).")}}}}}
 LABEL_STUDIO_TASKS = {
     "type": "array", "description": "Label Studio tasks, one per labeled item.",
     "items": {"type": "object", "required": ["data", "annotations"], "properties": {
@@ -52,7 +54,7 @@ def get_export(
         "default: the image file's absolute path on the server.")),
 ):
     runtime = svc.runtime
-    fields, rows = exporting.export_rows(runtime.store, history=history)
+    fields, rows = exporting.export_rows(runtime.store, history=history, task=runtime.task)
     body = exporting.encode(fields, rows, format, items=runtime.by_id,
                             data_root=runtime.project.data_root, image_root=image_root)
     media = exporting.MEDIA_TYPES[format]  # text/csv gets "; charset=utf-8" from Starlette

@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from ..contract import errors
 from ..deps import AdminPrincipal, ServiceDep
+from ..errors import LabelError
 from ..labelset import add_label, additions
+from ..multilabel import is_multilabel
 from ..progress import iso
 from ..schemas import LabelAddIn, LabelAdditionOut, LabelSetOut
 
@@ -37,8 +39,13 @@ def get_label_set(svc: ServiceDep, who: AdminPrincipal) -> LabelSetOut:
                  (409, "The label is in the set already (in any case), or the set changed "
                        "at the same moment."),
                  (422, "Malformed request, or a label that is empty, holds a comma or a "
-                       "control character, or would pass the most labels a project has (50)."),
+                       "control character, or would pass the most labels a project has (50); "
+                       "a multilabel project's set is fixed."),
              ))
 def post_label_set(body: LabelAddIn, svc: ServiceDep, who: AdminPrincipal) -> LabelSetOut:
+    if is_multilabel(svc.runtime.task):
+        raise LabelError("a multilabel project's label set is fixed: the sets given so far say "
+                         "nothing about a new label (each would read as 'does not apply').",
+                         ("body", "label"))
     add_label(svc.runtime.store, svc.runtime.project.config.labels, who, body.label)
     return _label_set(svc)

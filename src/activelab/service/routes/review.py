@@ -21,7 +21,9 @@ from fastapi import APIRouter, Query
 from ..agreement import summarize
 from ..contract import errors
 from ..deps import AdminPrincipal, ServiceDep
+from ..errors import LabelError
 from ..labellog import record_review, undo_review
+from ..multilabel import is_multilabel
 from ..presenter import with_content
 from ..progress import iso
 from ..queries import ItemState, annotator_names, find_item, item_states
@@ -80,6 +82,7 @@ def get_review(
                                 description="Only this item, whatever its state."),
     limit: int = Query(50, ge=1, le=500),
 ) -> ReviewListOut:
+    _single_label(svc, ("query",))
     store = svc.runtime.store
     with store.read() as s:
         if item_id is not None:
@@ -98,9 +101,11 @@ def get_review(
                  403, 404,
                  (409, ("The item has no annotator's label to review, or the request_id was "
                         "used for a different request.")),
-                 (422, "Malformed request, or a label outside the project's label set."),
+                 (422, ("Malformed request, a label outside the project's label set, or a "
+                        "multilabel project (no review queue).")),
              ))
 def post_review(body: ReviewIn, svc: ServiceDep, who: AdminPrincipal) -> ReviewOut:
+    _single_label(svc)
     out = record_review(svc.runtime.store, who, body.item_id, body.label, body.request_id,
                         svc.runtime.labels)
     if not out.duplicate:
@@ -110,12 +115,22 @@ def post_review(body: ReviewIn, svc: ServiceDep, who: AdminPrincipal) -> ReviewO
 
 @router.post("/review/undo", response_model=ReviewOut,
              summary="Undo your most recent review (admin; kept in the log as an undo event)",
-             responses=errors(403, (409, _NO_REVIEW), 422))
+             responses=errors(403, (409, _NO_REVIEW),
+                              (422, "Malformed request, or a multilabel project (no review queue).")))
 def post_review_undo(body: UndoIn, svc: ServiceDep, who: AdminPrincipal) -> ReviewOut:
+    _single_label(svc)
     out = undo_review(svc.runtime.store, who, body.request_id)
     if not out.duplicate:
         svc.worker.trigger()
     return _review_out(svc, out)
+
+
+def _single_label(svc, loc=("body",)) -> None:
+    """The review queue decides single labels: a multilabel project (one annotator per item)
+    has none; an admin corrects a set by relabeling it."""
+    if is_multilabel(svc.runtime.task):
+        raise LabelError("a multilabel project has no review queue (one annotator labels each "
+                         "item); an admin corrects an item's labels with POST /api/labels.", loc)
 
 
 def _select(states: dict[int, ItemState], state: str) -> list[ItemState]:

@@ -20,10 +20,12 @@ def get_settings(svc: ServiceDep, who: AdminPrincipal) -> dict:
 
 @router.put("/settings", response_model=SettingsOut, summary="Change run-time settings (admin)",
             responses=errors(
-                403, (422, ("Malformed request, a value out of range, or an unknown strategy "
-                            "or model."))))
+                403, (422, ("Malformed request, a value out of range, an unknown strategy "
+                            "or model, or more than one annotator per item on a multilabel "
+                            "project."))))
 def put_settings(body: SettingsIn, svc: ServiceDep, who: AdminPrincipal) -> dict:
-    updated = write_settings(svc.runtime.store, body.model_dump(exclude_none=True))
+    updated = write_settings(svc.runtime.store, body.model_dump(exclude_none=True),
+                             task=svc.runtime.task)
     svc.worker.trigger()
     return updated.as_dict()
 
