@@ -293,3 +293,44 @@ def test_migration_0007_adds_label_sets_and_takes_them_back(db_url):
             assert conn.execute(text("SELECT labels FROM events")).scalars().all() == [None]
     finally:
         store.dispose()
+
+
+# -- the retrain worker --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_worker_ranks_a_multilabel_queue_as_the_library_does(ml_api):
+    from activelab import UNLABELED
+    from activelab.models import scale_pool
+    from activelab.multilabel import query_multilabel
+    from activelab.service.tables import QueueEntry
+
+    api = ml_api
+    worker = api.service.worker
+    cold = worker.run_once(force=True)
+    assert cold.status == "ok" and cold.strategy == "random (cold start)"
+    runtime = api.service.runtime
+    given = {}
+    for _ in range(12):
+        item = api.next()["item_id"]
+        assert answer(api, item, truth(item)).status_code == 200
+        given[runtime.by_id[item]["idx"]] = truth(item)
+    run = worker.run_once(force=True)
+    assert (run.status, run.strategy, run.n_labels) == ("ok", "max_uncertainty", 12), run.error
+    with runtime.store.read() as s:
+        queue = [q.item_idx for q in s.query(QueueEntry).order_by(QueueEntry.rank)]
+    # the same picks as activelab.multilabel's one-shot query on the same labels
+    Y = np.full((len(runtime.items), 3), UNLABELED, dtype=np.int64)
+    for idx, labels in given.items():
+        Y[idx] = [int(lab in labels) for lab in LABELS]
+    expected = query_multilabel(scale_pool(runtime.X)[0], Y, strategy="max_uncertainty",
+                                model="logreg", batch_size=len(queue), random_state=0)
+    assert queue == expected.tolist() and len(queue) == 60 - 12
+    nxt = api.next("bob")
+    probs = nxt["label_probabilities"]
+    assert [p["label"] for p in probs] == LABELS and all(0 <= p["probability"] <= 1 for p in probs)
+    assert nxt["rank"] == 1 and "Chosen by max_uncertainty" in nxt["why"]
+    assert nxt["prediction"] is None  # the single-label view stays empty
+    # another strategy and model from activelab.multilabel, set at run time
+    api.put("/api/settings", {"strategy": "mmc", "model": "random_forest"}, as_="admin")
+    assert worker.run_once(force=True).strategy == "mmc"

@@ -28,7 +28,7 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
         from .worker import RetrainWorker  # imports the modeling stack (scikit-learn)
 
         worker = RetrainWorker(runtime.store, runtime.X, runtime.labels, poll_seconds=poll_seconds,
-                               terms=runtime.project.load_terms())
+                               terms=runtime.project.load_terms(), task=runtime.task)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -31,6 +31,7 @@ STATIC = Path(__file__).with_name("static")
 # The only files served: a fixed map, so no request path ever reaches the file system.
 ASSETS = {
     "label.js": "text/javascript",
+    "label-multi.js": "text/javascript",
     "progress.js": "text/javascript",
     "login.js": "text/javascript",
     "admin.js": "text/javascript",

@@ -10,6 +10,11 @@ old queue or the new one, never half of each). A failed refit is logged and reco
 run; the queue of the previous model stays in use. The trigger is read from the database (label
 events newer than the last run, or an admin's retrain request newer than it), so a restarted
 worker picks up where the last one left off.
+
+A multilabel project's worker (`task="multilabel"`) trains the multi-label model on the label
+matrix of the resolved items and ranks with the project's multi-label strategy
+(`multilabel_modeling`); its queue stores each label's probability, not the top classes, and
+the accuracy estimate and stopping rules (single-label) are left out.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .highlights import driving_terms
 from .insights import ServiceInsights, dumps, loads
 from .labelset import grow
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
+from .multilabel import is_multilabel
 from .overlap import Overlap
 from .queries import CHANGE_KINDS, current_labels, wanting_condition
 from .settings import Settings, read_settings, retrain_requested_at
@@ -52,13 +58,19 @@ class RetrainWorker:
 
     def __init__(self, store: Store, X, labels: list[str], poll_seconds: float = 1.0,
                  backend: str | None = None, ray_address: str | None = None,
-                 terms: list[str] | None = None) -> None:
+                 terms: list[str] | None = None, task: str = "classification") -> None:
         self.store = store
         self.X = X
         self.labels = list(labels)
         self.terms = terms  # of TF-IDF columns: the queue then says which words drove a guess
+        self.task = task
         # kept between retrains: bandits learn; `backend` ranks on activelab.distributed
-        self.loop = ServiceLoop(X, len(self.labels), backend=backend, ray_address=ray_address)
+        if is_multilabel(task):
+            from .multilabel_modeling import MultilabelServiceLoop
+
+            self.loop = MultilabelServiceLoop(X, len(self.labels))
+        else:
+            self.loop = ServiceLoop(X, len(self.labels), backend=backend, ray_address=ray_address)
         self.insights = ServiceInsights(X.shape[0], len(self.labels))  # and the stopping rules
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
@@ -153,6 +165,8 @@ class RetrainWorker:
                 select(Run.finished_at).where(Run.status == "ok", ~Run.strategy.like("random%"))
                 .order_by(Run.id).limit(1))
         self._follow_label_set()
+        if is_multilabel(self.task):
+            return self._retrain_multilabel(settings, last_event_id, labeled, run_no, started, t0)
         code = {name: i for i, name in enumerate(self.labels)}
         y = np.full(self.X.shape[0], UNLABELED, dtype=np.int64)
         random_rows = np.zeros(self.X.shape[0], dtype=bool)
@@ -197,6 +211,48 @@ class RetrainWorker:
                  time.perf_counter() - t0, ranking.strategy, "n/a" if acc is None else f"{acc:.3f}")
         return run
 
+
+    def _retrain_multilabel(self, settings: Settings, last_event_id: int, labeled: dict,
+                            run_no: int, started, t0: float) -> Run:
+        """`_retrain` of a multilabel project: the label matrix, the multi-label strategy, each
+        queued item's label probabilities (`multilabel_modeling`)."""
+        from .multilabel_modeling import label_matrix, rank_multilabel_pool
+
+        Y = label_matrix(labeled, self.labels, self.X.shape[0])
+        n_labels = int((Y != UNLABELED).all(axis=1).sum())
+        run = Run(started_at=started, n_labels=n_labels, last_event_id=last_event_id,
+                  strategy=settings.strategy, model=settings.model)
+        try:
+            ranking = rank_multilabel_pool(self.loop, Y, settings.strategy, settings.model,
+                                           settings.queue_size, seed=run_no)
+        except Exception as exc:
+            log.exception("retrain on %d labels failed; the previous queue stays in use", n_labels)
+            run.status = "failed"
+            run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+            run.finished_at = utcnow()
+            with self.store.write() as s:
+                s.add(run)
+            return run
+        run.status, run.strategy = "ok", ranking.strategy
+        run.insights = dumps({"estimate": None, "stopping": {}, "forecast": None,
+                              "note": "the accuracy estimate and the stopping rules are for "
+                                      "single-label projects."})
+        run.finished_at = utcnow()
+        with self.store.write() as s:
+            s.add(run)
+            s.flush()
+            s.execute(delete(QueueEntry))
+            if ranking.idx.shape[0]:
+                scores = ranking.scores
+                s.execute(insert(QueueEntry), [
+                    {"item_idx": int(i), "rank": r, "run_id": run.id,
+                     "score": None if scores is None else _finite(scores[r]),
+                     "prediction": _label_probabilities(ranking, r)}
+                    for r, i in enumerate(ranking.idx)
+                ])
+        log.info("retrained on %d labelled items in %.2fs (%s)", n_labels,
+                 time.perf_counter() - t0, ranking.strategy)
+        return run
 
     def _follow_label_set(self) -> None:
         """Take up the labels an admin added since (`labelset`): existing codes keep their
@@ -248,6 +304,16 @@ def _model_view(ranking, row: int, drivers: list | None = None, k: int = 3) -> s
     if drivers is not None:
         view["terms"] = [[term, float(f"{weight:.4g}")] for term, weight in drivers[row]]
     return json.dumps(view)
+
+
+def _label_probabilities(ranking, row: int) -> str | None:
+    """What the labeling page shows of a multilabel project's queued row: the model's
+    probability of each label (in label-set order) and the strategy's family, as JSON."""
+    if ranking.proba is None:
+        return None
+    p = ranking.proba[row]
+    return json.dumps({"probabilities": [round(float(x), 4) if np.isfinite(x) else None
+                                         for x in p], "family": ranking.family})
 
 
 def _finite(value) -> float | None:

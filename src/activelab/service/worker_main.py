@@ -111,7 +111,7 @@ def serve_worker(project_path, db_url: str | None, poll_seconds: float,
             worker = RetrainWorker(runtime.store, runtime.X, runtime.labels,
                                    poll_seconds=poll_seconds, backend=backend,
                                    ray_address=ray_address,
-                                   terms=runtime.project.load_terms())
+                                   terms=runtime.project.load_terms(), task=runtime.task)
             log.info("retrain worker %d ready", os.getpid())
             while parent_alive(parent):
                 try:

@@ -3,6 +3,8 @@
 // u undoes; in accept / reject mode a or Enter accepts the model's guess, x rejects it; / searches
 // the labels (more than ten); + and − zoom an image; the annotator's own hotkeys (per project,
 // in this browser). Item text is only ever set as text (textContent, text nodes), never as HTML.
+// A multilabel project (GET /api/next says `task: "multilabel"`) shows a checkbox per label
+// instead (label-multi.js): digits toggle them, Enter submits the set, n "none of these".
 "use strict";
 
 (() => {
@@ -17,6 +19,8 @@
   let current = null; // the NextOut being shown
   let busy = false;
   let rejected = false; // the annotator rejected the model's guess for the current item
+  let multi = false; // a multilabel project: checkboxes, and an answer that is a set
+  const multiLabel = activelab.multiLabel;
   const view = { zoom: 1, x: 0, y: 0, contrast: 100, brightness: 100 }; // image display
 
   const $ = (id) => document.getElementById(id);
@@ -44,6 +48,7 @@
     document.querySelectorAll(".buttons button").forEach((b) => {
       b.disabled = value || (b.id !== "undo" && (!current || current.done));
     });
+    if (multi) multiLabel.setDisabled(value || !current || current.done);
     document.body.dataset.busy = value ? "1" : "0";
   }
 
@@ -51,6 +56,11 @@
 
   function renderButtons() {
     const box = $("label-buttons");
+    if (multi) {
+      multiLabel.render(box, labels);
+      shown = labels.slice();
+      return;
+    }
     box.replaceChildren();
     labels.forEach((name) => {
       const btn = el("button", { type: "button", "data-label": name }, [
@@ -169,15 +179,15 @@
   function layout() {
     const pred = guess();
     const working = current && !current.done;
-    const deciding = decideMode() && pred !== null && !rejected;
+    const deciding = !multi && decideMode() && pred !== null && !rejected;
     $("decide").hidden = !deciding;
     $("label-buttons").hidden = deciding;
-    const searchHidden = deciding || !working || labels.length < SEARCH_FROM;
+    const searchHidden = multi || deciding || !working || labels.length < SEARCH_FROM;
     if (searchHidden !== $("search-row").hidden) {
       $("search-row").hidden = searchHidden;
       applyFilter();
     }
-    const fallback = decideMode() && working && pred === null;
+    const fallback = !multi && decideMode() && working && pred === null;
     $("decide-note").hidden = !fallback;
     $("decide-note").textContent = fallback
       ? "No model guess for this item yet (no model so far, or picked outside the queue): pick its label." : "";
@@ -293,9 +303,23 @@
     return frame;
   }
 
+  // Switch the page to a multilabel project's: checkboxes, Submit and None of these, no accept /
+  // reject mode and no hotkeys (the keys toggle boxes).
+  function enterMulti() {
+    multi = true;
+    $("decide-mode").parentElement.hidden = true;
+    $("hotkeys-open").hidden = true;
+    $("multi-actions").hidden = false;
+    $("multi-help").hidden = false;
+    $("help").hidden = true;
+    document.body.dataset.task = "multilabel";
+    renderButtons();
+  }
+
   function render(next) {
     current = next;
     rejected = false;
+    if (next.task === "multilabel" && !multi) enterMulti();
     if (Array.isArray(next.labels) && next.labels.join("\n") !== labels.join("\n")) {
       labels = next.labels; // the label set grew
       loadHotkeys();
@@ -341,6 +365,13 @@
     $("prediction").textContent = pred.length
       ? "Model: " + pred.map((p) => `${p.label} ${Math.round(100 * p.probability)} %`).join(" · ")
       : "";
+    if (multi) {
+      const probs = next.label_probabilities;
+      multiLabel.show(probs);
+      $("prediction").textContent = probs
+        ? `Model's guess (ticked): ${multiLabel.said(probs.filter((p) => p.probability >= 0.5).map((p) => p.label))}`
+        : "";
+    }
     document.querySelectorAll("#label-buttons button").forEach((b) => {
       b.classList.toggle("predicted", pred.length > 0 && b.dataset.label === pred[0].label);
     });
@@ -362,14 +393,16 @@
     }
   }
 
+  // Send an answer: one label, or (multilabel) the list of labels that apply.
   async function submitLabel(label) {
     if (busy || !current || current.done) return;
     setBusy(true);
-    const body = { item_id: current.item_id, label, request_id: requestId() };
+    const body = multi ? { item_id: current.item_id, labels: label, request_id: requestId() }
+      : { item_id: current.item_id, label, request_id: requestId() };
     try {
       const out = await api("POST", "/api/labels", body);
       $("count").textContent = String(out.annotator_count);
-      setStatus(`Saved “${label}” for ${out.item_id}.`, "ok");
+      setStatus(`Saved “${multi ? multiLabel.said(out.labels) : label}” for ${out.item_id}.`, "ok");
       await loadNext();
     } catch (err) {
       setStatus(err.message, "error");
@@ -395,7 +428,8 @@
     setBusy(true);
     try {
       const out = await api("POST", "/api/undo", { request_id: requestId() });
-      const what = out.undone_kind === "skip" ? "skip" : `label “${out.undone_label}”`;
+      const what = out.undone_kind === "skip" ? "skip" : multi
+        ? `labels “${multiLabel.said(out.undone_labels)}”` : `label “${out.undone_label}”`;
       setStatus(`Undid your ${what} on ${out.item_id}.`, "ok");
       render(out.next);
     } catch (err) {
@@ -408,7 +442,8 @@
 
   function pickShown(key) {
     const i = key === "0" ? 9 : Number(key) - 1; // 1–9, then 0 for the 10th label shown
-    if (i < shown.length) submitLabel(shown[i]);
+    if (multi) multiLabel.toggle(i);
+    else if (i < shown.length) submitLabel(shown[i]);
   }
 
   const TEXT_INPUT = (t) => (t instanceof HTMLInputElement &&
@@ -424,12 +459,14 @@
     if (/^[0-9]$/.test(key)) act = () => pickShown(key);
     else if (key === "s") act = skip;
     else if (key === "u") act = undo;
+    else if (multi && key === "Enter" && !(ev.target instanceof HTMLButtonElement)) act = () => submitLabel(multiLabel.chosen());
+    else if (multi && key === "n") act = () => submitLabel([]);
     else if (deciding && (key === "a" || (key === "Enter" && !(ev.target instanceof HTMLButtonElement)))) act = accept;
     else if (deciding && key === "x") act = reject;
     else if (key === "/" && !$("search-row").hidden) act = () => $("label-search").focus();
     else if (isImage && (key === "+" || key === "=")) act = () => zoomBy(1.25);
     else if (isImage && key === "-") act = () => zoomBy(0.8);
-    else {
+    else if (!multi) {
       const name = Object.keys(hotkeys).find((n) => hotkeys[n] === key);
       if (name !== undefined && labels.includes(name)) act = () => submitLabel(name);
     }
@@ -457,6 +494,8 @@
     $("undo").addEventListener("click", undo);
     $("accept").addEventListener("click", accept);
     $("reject").addEventListener("click", reject);
+    $("submit-set").addEventListener("click", () => submitLabel(multiLabel.chosen()));
+    $("none-of-these").addEventListener("click", () => submitLabel([]));
     $("sign-out").addEventListener("click", activelab.signOut);
     $("decide-mode").checked = stored(MODE_KEY, false) === true;
     $("decide-mode").addEventListener("change", () => {
