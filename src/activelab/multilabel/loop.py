@@ -19,7 +19,7 @@ from ..strategies import Selection
 from ._validation import check_label_matrix, check_model_trainable
 from .context import MultilabelContext
 from .models import default_multilabel_model, make_multilabel_model
-from .strategies import MultilabelStrategy, make_multilabel_strategy
+from .strategies import DEFAULT_STRATEGY, MultilabelStrategy, make_multilabel_strategy
 
 
 def resolve_multilabel_model(model):
@@ -73,7 +73,7 @@ class MultilabelLoop:
     random_state : int or None; seeds the rounds' draws (``[seed, 1]``) and every fit (``seed``).
     """
 
-    def __init__(self, X, Y, *, strategy="max_uncertainty", model=None, label_names=None,
+    def __init__(self, X, Y, *, strategy=DEFAULT_STRATEGY, model=None, label_names=None,
                  embedding=None, random_state: int | None = None, **strategy_params) -> None:
         n = check_multilabel_pool(X)
         Y_arr, labeled = check_label_matrix(Y, label_names=label_names)

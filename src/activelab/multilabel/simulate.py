@@ -15,11 +15,8 @@ from .._validation import check_batch_size, check_finite, n_rows
 from ._validation import check_ground_truth, check_model_trainable
 from .context import MultilabelContext
 from .loop import MultilabelLoop, check_multilabel_pool, select_checked
-from .strategies import make_multilabel_strategy
+from .strategies import DEFAULT_STRATEGY, make_multilabel_strategy
 
-#: The strategy `simulate_multilabel` and `query_multilabel` use unless told otherwise
-#: (best mean Δ AUC vs random over the benchmark datasets; see docs/multilabel.md).
-DEFAULT_STRATEGY = "max_uncertainty"
 
 #: The curves a multi-label run records (micro-F1 is the task's primary metric).
 METRICS = ("micro_f1", "macro_f1", "hamming_loss", "subset_accuracy")
