@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from activelab.multilabel import DEFAULT_STRATEGY
 from activelab.service import Runtime, create_app, init_project
 from activelab.service.auth import add_annotator
 
@@ -84,7 +85,7 @@ def test_the_checkbox_page_by_keyboard(multilabel_app, browser_page):  # noqa: F
                 "item_id": leased, "labels": labels, "request_id": f"seed-label-{k:04d}"})
             assert r.status_code == 200, r.text
         worker = app.state.service.worker
-        assert worker.run_once(force=True).strategy == "max_uncertainty"
+        assert worker.run_once(force=True).strategy == DEFAULT_STRATEGY
         page.reload()
         page.wait_for_function("() => document.body.dataset.itemId && document.body.dataset.busy === '0'")
         item = page.evaluate("() => document.body.dataset.itemId")

@@ -15,6 +15,8 @@ import uuid
 import numpy as np
 import pytest
 
+from activelab.multilabel import DEFAULT_STRATEGY  # what a multilabel project starts with
+
 from ._data import make_table
 
 LABELS = ["a", "b", "c"]
@@ -91,7 +93,7 @@ def test_init_makes_a_multilabel_project_all_or_nothing(tmp_path, capsys):
                  "--labels", "a,b,c"]) == 0
     cfg = Project.open(proj).config
     assert (cfg.task, cfg.labels, cfg.strategy, cfg.model) == (
-        "multilabel", LABELS, "max_uncertainty", "logreg")
+        "multilabel", LABELS, DEFAULT_STRATEGY, "logreg")
     capsys.readouterr()
     # the task cannot change; a classification strategy is refused; nothing written then
     assert main(["init", str(proj), "--data", str(table), "--labels", "a,b,c"]) == 2
@@ -316,21 +318,128 @@ def test_the_worker_ranks_a_multilabel_queue_as_the_library_does(ml_api):
         assert answer(api, item, truth(item)).status_code == 200
         given[runtime.by_id[item]["idx"]] = truth(item)
     run = worker.run_once(force=True)
-    assert (run.status, run.strategy, run.n_labels) == ("ok", "max_uncertainty", 12), run.error
+    assert (run.status, run.strategy, run.n_labels) == ("ok", DEFAULT_STRATEGY, 12), run.error
     with runtime.store.read() as s:
         queue = [q.item_idx for q in s.query(QueueEntry).order_by(QueueEntry.rank)]
     # the same picks as activelab.multilabel's one-shot query on the same labels
     Y = np.full((len(runtime.items), 3), UNLABELED, dtype=np.int64)
     for idx, labels in given.items():
         Y[idx] = [int(lab in labels) for lab in LABELS]
-    expected = query_multilabel(scale_pool(runtime.X)[0], Y, strategy="max_uncertainty",
+    expected = query_multilabel(scale_pool(runtime.X)[0], Y, strategy=DEFAULT_STRATEGY,
                                 model="logreg", batch_size=len(queue), random_state=0)
     assert queue == expected.tolist() and len(queue) == 60 - 12
     nxt = api.next("bob")
     probs = nxt["label_probabilities"]
     assert [p["label"] for p in probs] == LABELS and all(0 <= p["probability"] <= 1 for p in probs)
-    assert nxt["rank"] == 1 and "Chosen by max_uncertainty" in nxt["why"]
+    assert nxt["rank"] == 1 and f"Chosen by {DEFAULT_STRATEGY}" in nxt["why"]
     assert nxt["prediction"] is None  # the single-label view stays empty
+    progress = api.get("/api/progress").json()  # the progress page: counts per label, the run
+    assert progress["per_class"] == {lab: sum(lab in v for v in given.values()) for lab in LABELS}
+    assert "single-label" in progress["insights"]["note"]
+    assert api.get("/api/agreement", as_="admin").json()["items"] == 0
     # another strategy and model from activelab.multilabel, set at run time
     api.put("/api/settings", {"strategy": "mmc", "model": "random_forest"}, as_="admin")
     assert worker.run_once(force=True).strategy == "mmc"
+
+
+# -- under SIGKILL, with the worker in its own process -------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_sigkill_loses_no_acknowledged_set(ml_template, tmp_path, db_url):
+    """`activelab serve` killed mid-stream: every acknowledged set is in the log once, with its
+    labels; a retry after the restart is not counted twice; the worker process ranks."""
+    import threading
+    import time
+
+    import httpx
+    from sqlalchemy import func, select
+
+    from activelab.service.auth import add_annotator
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+    from activelab.service.tables import Event, Run
+
+    from ._server import Server
+
+    root = tmp_path / "proj"
+    shutil.copytree(ml_template, root)
+    store = open_store(Project.open(root), db_url)
+    tokens = [add_annotator(store, f"ann{i}") for i in range(3)]
+    store.dispose()
+    acked, in_doubt, lock = {}, [], threading.Lock()
+    server = Server(root, db_url).start()
+
+    def annotate(token):
+        with httpx.Client(base_url=server.url, timeout=10,
+                          headers={"Authorization": f"Bearer {token}"}) as c:
+            while True:
+                try:
+                    item = c.get("/api/next").json()
+                except httpx.HTTPError:
+                    return
+                if item["done"]:
+                    return
+                body = {"item_id": item["item_id"], "labels": truth(item["item_id"]),
+                        "request_id": rid()}
+                try:
+                    r = c.post("/api/labels", json=body)
+                except httpx.HTTPError:
+                    with lock:
+                        in_doubt.append((token, body))
+                    return
+                assert r.status_code == 200, r.text
+                with lock:
+                    acked[body["request_id"]] = body
+
+    threads = [threading.Thread(target=annotate, args=(t,)) for t in tokens]
+    try:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.kill()
+        for t in threads:
+            t.join(30)
+        assert len(acked) >= 10, server.log_text()
+        server.start()
+        for token, body in in_doubt:
+            for _ in range(2):  # the retry, and a retry of the retry
+                r = httpx.post(server.url + "/api/labels", json=body, timeout=10,
+                               headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 200, r.text
+            assert r.json()["duplicate"]
+            acked[body["request_id"]] = body
+        deadline = time.monotonic() + 90  # a worker process ranks with the model
+        while not _ranked_by_model(root, db_url) and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        server.stop()
+    store = open_store(Project.open(root), db_url)
+    try:
+        with store.read() as s:
+            events = {e.request_id: e for e in s.scalars(select(Event).where(Event.kind == "label"))}
+            doubled = s.execute(select(Event.request_id).group_by(Event.request_id)
+                                .having(func.count() > 1)).all()
+            runs = list(s.scalars(select(Run).where(Run.status == "ok")))
+    finally:
+        store.dispose()
+    assert not doubled and set(events) == set(acked)
+    for request_id, body in acked.items():
+        assert json.loads(events[request_id].labels) == body["labels"]
+    assert DEFAULT_STRATEGY in {r.strategy for r in runs}, server.log_text()
+
+
+def _ranked_by_model(root, db_url) -> bool:
+    from sqlalchemy import select
+
+    from activelab.service.db import Store
+    from activelab.service.tables import Run
+
+    store = Store(db_url)
+    try:
+        with store.read() as s:
+            return s.scalar(select(Run.id).where(Run.strategy == DEFAULT_STRATEGY)) is not None
+    finally:
+        store.dispose()
