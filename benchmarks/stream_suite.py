@@ -21,6 +21,7 @@ Writes benchmarks/results/stream.json and stream.md (--quick: results/quick/stre
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -88,8 +89,22 @@ def summarize(cells: list[dict]) -> list[dict]:
             "labels_allowed": budget * vals[0]["items"],
             "max_excess": float(max(v["max_excess"] for v in vals)),
             "seconds_mean": float(np.mean([v["seconds"] for v in vals])),
+            "curve": mean_curve(vals),
         })
     return rows
+
+
+def mean_curve(runs: list[dict], points: int = 25) -> dict | None:
+    """Prequential accuracy and labels over items, averaged over seeds, at ~`points` checkpoints."""
+    curves = [r["curve"] for r in runs if r.get("curve")]
+    if not curves or any(c["x"] != curves[0]["x"] for c in curves):
+        return None
+    x = curves[0]["x"]
+    keep = sorted(set(np.linspace(0, len(x) - 1, points).round().astype(int).tolist()))
+    acc = np.mean([c["accuracy"] for c in curves], axis=0)
+    lab = np.mean([c["labels"] for c in curves], axis=0)
+    return {"x": [x[i] for i in keep], "accuracy": [round(float(acc[i]), 4) for i in keep],
+            "labels": [round(float(lab[i]), 1) for i in keep]}
 
 
 def markdown(result: dict) -> str:
@@ -146,10 +161,18 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 streams, 1 model, 1 budget, 2 seeds")
     ap.add_argument("--out", type=Path, default=None, help="results folder")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rebuild stream.md (and the summary) from the saved stream.json")
     args = ap.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL, quick=args.quick,
                selectors=stream_selector_names(), allowance=ALLOWANCE)
     out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
+    if args.report_only:
+        result = json.loads((out / "stream.json").read_text())
+        if any("curve" in c for c in result["cells"]):
+            result["summary"] = summarize(result["cells"])
+        save(out, result)
+        return
     t0 = time.perf_counter()
     cells = []
     for stream in cfg["streams"]:
@@ -166,9 +189,16 @@ def main(argv=None) -> None:
         "versions": versions(["activelab", "numpy", "scikit-learn", "river"]),
         "seconds": time.perf_counter() - t0, "summary": summarize(cells), "cells": cells,
     }
+    save(out, result)
+    print(f"wrote {out / 'stream.json'} and stream.md in {result['seconds']:.0f} s")
+
+
+def save(out: Path, result: dict) -> None:
+    """stream.json (per-run curves reduced to the per-setting mean curves) and stream.md."""
+    for c in result["cells"]:
+        c.pop("curve", None)
     write_json(out / "stream.json", result)
     (out / "stream.md").write_text(markdown(result))
-    print(f"wrote {out / 'stream.json'} and stream.md in {result['seconds']:.0f} s")
 
 
 if __name__ == "__main__":
