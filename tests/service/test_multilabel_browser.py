@@ -13,7 +13,7 @@ from activelab.service.auth import add_annotator
 
 from ._data import make_table
 from ._server import ThreadServer
-from .test_browser import browser_page  # noqa: F401 - the fixture
+from .test_browser import browser_page, save_screenshot  # noqa: F401 - the fixture
 from .test_browser_outage import sign_in
 
 LABELS = ["a", "b", "c"]
@@ -40,7 +40,7 @@ def _ticked(page) -> list[str]:
     return page.eval_on_selector_all("#label-buttons input:checked", "els => els.map(e => e.dataset.label)")
 
 
-def test_the_checkbox_page_by_keyboard(multilabel_app, browser_page):  # noqa: F811
+def test_the_checkbox_page_by_keyboard(multilabel_app, browser_page, tmp_path):  # noqa: F811
     app, tokens = multilabel_app
     page = browser_page
     with ThreadServer(app) as server:
@@ -95,6 +95,7 @@ def test_the_checkbox_page_by_keyboard(multilabel_app, browser_page):  # noqa: F
         expected = [lab for lab, p in zip(LABELS, shown) if p >= 50]
         assert _ticked(page) == expected
         assert page.inner_text("#prediction").startswith("Model's guess (ticked):")
+        save_screenshot(page, "labeling-multilabel.png", tmp_path)
         page.keyboard.press("Enter")
         _settled(page, item, same=False)
         said = ", ".join(expected) if expected else "none of these"
