@@ -186,6 +186,8 @@ def test_a_classification_project_refuses_a_set(api):
     r = api.post("/api/labels", {"item_id": item, "labels": ["red"], "request_id": rid()})
     assert r.status_code == 422 and "send `label`" in r.json()["detail"]
     assert "task" not in api.next()  # its page and API are as they were
+    schemas = api.get("/api/openapi.json").json()["components"]["schemas"]
+    assert "LabelsIn" not in schemas and "MultilabelNextOut" not in schemas
 
 
 def test_the_document_describes_the_multilabel_api(ml_api):
@@ -311,6 +313,7 @@ def test_the_worker_ranks_a_multilabel_queue_as_the_library_does(ml_api):
     worker = api.service.worker
     cold = worker.run_once(force=True)
     assert cold.status == "ok" and cold.strategy == "random (cold start)"
+    assert "once some label is given" in api.next("admin")["why"]
     runtime = api.service.runtime
     given = {}
     for _ in range(12):

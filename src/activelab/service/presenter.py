@@ -67,6 +67,9 @@ class Presenter:
     def multilabel_next_out(self, who: Principal, leased: Leased | None) -> MultilabelNextOut:
         """`next_out` for a multilabel project: with the model's probability of each label."""
         out = MultilabelNextOut(**self.next_out(who, leased).model_dump())
+        if out.why.startswith("Random pick: no model yet"):
+            out.why = ("Random pick: no model yet — once some label is given to a labeled item "
+                       "and left off another, the strategy ranks the rest.")
         view = None if leased is None else self.label_probabilities(leased)
         if view is not None:
             out.label_probabilities = [PredictionOut(label=lab, probability=p)
