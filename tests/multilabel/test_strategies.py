@@ -44,7 +44,7 @@ def test_unknown_model_name():
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=3, deadline=None)
+@settings(max_examples=2, deadline=None)
 @given(seed=st.integers(0, 2**16), batch=st.integers(1, 8))
 def test_batch_contract_and_determinism(name, seed, batch):
     X, Y, _ = make_ml_pool(n=40, n_features=4, n_labels=3, n_labeled=10, seed=seed % 7)
