@@ -47,7 +47,7 @@ def run(datasets, strategies, seeds, rounds=None) -> dict:
     out = {"config": {"seeds": list(seeds), "datasets": {}, "model": "logreg (binary relevance)",
                       "python": platform.python_version()}, "datasets": {}}
     for name in datasets:
-        X, Y, label_names = load_multilabel_dataset(name)
+        X, Y, _label_names = load_multilabel_dataset(name)
         cfg = dict(CONFIG[name])
         if rounds is not None:
             cfg["rounds"] = rounds

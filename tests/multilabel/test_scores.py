@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.linear_model import LogisticRegression
 
-from activelab.multilabel import BinaryRelevance, MultilabelContext, make_multilabel_strategy
+from activelab.multilabel import (
+    BinaryRelevance,
+    MultilabelContext,
+    make_multilabel_strategy,
+)
 from activelab.multilabel import scores as S
 
 from ._pool import make_ml_pool
@@ -214,7 +218,7 @@ def test_vector_inconsistency_matches_reference(pair):
 
 
 def test_vector_distance_cases():
-    one = lambda u, v: S.vector_inconsistency(np.array([u]), np.array([v]))[0]  # noqa: E731
+    one = lambda u, v: S.vector_inconsistency(np.array([u]), np.array([v]))[0]
     assert one([1, 0, 1], [0, 1, 0]) == 1.0  # complementary
     assert one([1, 0, 1], [1, 0, 1]) == 0.0  # identical
     assert one([0, 0, 0], [0, 0, 0]) == 0.0

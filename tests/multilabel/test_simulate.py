@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from activelab import UNLABELED
-from activelab._errors import BatchSizeError, ColdStartError, InvalidInputError, UnknownNameError
+from activelab._errors import (
+    BatchSizeError,
+    ColdStartError,
+    InvalidInputError,
+    UnknownNameError,
+)
 from activelab._tasks import TaskResult
 from activelab.multilabel import (
     METRICS,

@@ -24,14 +24,24 @@ from .models import (
     make_multilabel_model,
     multilabel_model_names,
 )
-from .simulate import DEFAULT_STRATEGY, METRICS, multilabel_metrics, query_multilabel, simulate_multilabel
-from .strategies import MultilabelStrategy, make_multilabel_strategy, multilabel_strategy_names
+from .simulate import (
+    DEFAULT_STRATEGY,
+    METRICS,
+    multilabel_metrics,
+    query_multilabel,
+    simulate_multilabel,
+)
+from .strategies import (
+    MultilabelStrategy,
+    make_multilabel_strategy,
+    multilabel_strategy_names,
+)
 
 __all__ = [
-    "BinaryRelevance",
     "DEFAULT_STRATEGY",
     "METRICS",
     "MULTILABEL_DATASETS",
+    "BinaryRelevance",
     "MultilabelContext",
     "MultilabelForest",
     "MultilabelLoop",

@@ -64,7 +64,7 @@ def _river_file(filename: str) -> Path:
         raise InvalidInputError(
             f"this dataset is read from river's bundled {filename}; install the 'tasks' extra "
             "(pip install 'activelab[tasks]') or river itself.")
-    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / filename
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / filename
     if not path.exists():
         raise InvalidInputError(f"river is installed but lacks datasets/{filename}; use river 0.26.1.")
     return path

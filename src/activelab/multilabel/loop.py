@@ -13,7 +13,13 @@ import numpy as np
 from sklearn.base import clone
 
 from .._errors import InvalidInputError
-from .._validation import check_batch_size, check_embedding, check_finite, n_rows, take_rows
+from .._validation import (
+    check_batch_size,
+    check_embedding,
+    check_finite,
+    n_rows,
+    take_rows,
+)
 from ..models import with_random_state
 from ..strategies import Selection
 from ._validation import check_label_matrix, check_model_trainable

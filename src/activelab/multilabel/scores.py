@@ -10,7 +10,6 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
 
-
 # -- binary uncertainty ---------------------------------------------------------------------------
 
 def binary_uncertainty(proba: np.ndarray) -> np.ndarray:
@@ -47,7 +46,7 @@ class CardinalityModel:
         self.C = C
         self.random_state = random_state
 
-    def fit(self, proba_labeled: np.ndarray, Y_labeled: np.ndarray) -> "CardinalityModel":
+    def fit(self, proba_labeled: np.ndarray, Y_labeled: np.ndarray) -> CardinalityModel:
         counts = np.asarray(Y_labeled).sum(axis=1).astype(np.int64)
         self.constant_ = int(counts[0]) if np.unique(counts).size == 1 else None
         if self.constant_ is None:

@@ -17,7 +17,6 @@ from .context import MultilabelContext
 from .loop import MultilabelLoop, check_multilabel_pool, select_checked
 from .strategies import DEFAULT_STRATEGY, make_multilabel_strategy
 
-
 #: The curves a multi-label run records (micro-F1 is the task's primary metric).
 METRICS = ("micro_f1", "macro_f1", "hamming_loss", "subset_accuracy")
 

@@ -20,7 +20,6 @@ from ..strategies import PoolContext, Selection, make_strategy, top_k
 from . import scores as S
 from .context import MultilabelContext
 
-
 #: The strategy the loop, `simulate_multilabel` and `query_multilabel` use unless told otherwise:
 #: the best on Yeast (+0.016 ± 0.012 micro-F1 AUC vs random over 5 seeds; Adaptive, +0.010 ±
 #: 0.007, the other one above 2·SE); on the derived solar-flare set no model-based strategy beats
