@@ -49,7 +49,7 @@ DEFAULT_DATASET = {"classification": "digits", "regression": "diabetes", "multil
 DEFAULT_STRATEGIES = {
     "classification": "random,auto,margin",
     "regression": "random,variance,igs",
-    "multilabel": "random,max_uncertainty,mmc",
+    "multilabel": "random,mean_uncertainty,adaptive,mmc",
     "stream": "random,variable_uncertainty,split",
 }
 
