@@ -10,12 +10,12 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from schemathesis import GenerationMode  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
-from .test_multilabel_service import ml_template  # noqa: E402, F401 - the fixture
-from .test_schema_fuzz import CHECKS, MAX_EXAMPLES, ROLES, _aim_at_leased_item, _bearer  # noqa: E402
+from .test_multilabel_service import ml_template  # noqa: F401 - the fixture
+from .test_schema_fuzz import CHECKS, MAX_EXAMPLES, ROLES, _aim_at_leased_item, _bearer
 
 OPERATIONS = ["GET /api/next", "POST /api/labels", "POST /api/skip", "POST /api/undo",
               "GET /api/stats", "GET /api/export", "PUT /api/settings", "GET /api/review",
@@ -23,7 +23,7 @@ OPERATIONS = ["GET /api/next", "POST /api/labels", "POST /api/skip", "POST /api/
 
 
 @pytest.fixture(scope="module")
-def fuzzed(ml_template, tmp_path_factory):
+def fuzzed(ml_template, tmp_path_factory):  # noqa: F811 - the fixture
     from activelab.service import Runtime, create_app
     from activelab.service.auth import add_annotator
 

@@ -15,7 +15,9 @@ import uuid
 import numpy as np
 import pytest
 
-from activelab.multilabel import DEFAULT_STRATEGY  # what a multilabel project starts with
+from activelab.multilabel import (
+    DEFAULT_STRATEGY,  # what a multilabel project starts with
+)
 
 from ._data import make_table
 

@@ -32,8 +32,8 @@ from .._errors import InvalidInputError
 from .db import Store
 from .errors import LabelError
 from .multilabel import decode, is_multilabel
-from .project import SET_SEPARATOR
 from .progress import iso
+from .project import SET_SEPARATOR
 from .queries import annotator_names, item_states
 from .tables import Event, Item
 
