@@ -20,7 +20,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/activelab run --dataset digits --strategy random,margin,entropy,coreset,badge,albl \
 		--model logreg --initial 20 --batch-size 10 --rounds 20 --seeds 0-4 --out runs/demo --jobs 2
-	@echo "Report: runs/demo/report.md"
+	# the other settings (issue 17), each on a real offline dataset, 5 seeds
+	$(BIN)/activelab run --task regression --dataset chick_weights --seeds 0-4 --out runs/demo-regression --jobs 2
+	$(BIN)/activelab run --task multilabel --dataset yeast --seeds 0-4 --out runs/demo-multilabel --jobs 2
+	$(BIN)/activelab run --task stream --dataset phishing --budget 0.1 --seeds 0-4 --out runs/demo-stream --jobs 2
+	@echo "Reports: runs/demo/report.md, runs/demo-{regression,multilabel,stream}/report.md"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -48,7 +48,7 @@ DEFAULT_DATASET = {"classification": "digits", "regression": "diabetes", "multil
 #: Strategies `activelab run --task T` compares when none are named (random: the baseline).
 DEFAULT_STRATEGIES = {
     "classification": "random,auto,margin",
-    "regression": "random,variance,igs",
+    "regression": "random,igs,greedy_x,variance",
     "multilabel": "random,mean_uncertainty,adaptive,mmc",
     "stream": "random,variable_uncertainty,split",
 }
