@@ -31,20 +31,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, write_json  # noqa: E402
-from regression_suite import split  # noqa: E402
-from sklearn.gaussian_process import GaussianProcessRegressor  # noqa: E402
-from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel  # noqa: E402
-from sklearn.linear_model import Ridge  # noqa: E402
+from common import RESULTS, write_json
+from regression_suite import split
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+from sklearn.linear_model import Ridge
 
-from activelab.experiments.metrics import learning_curve_auc, paired_difference  # noqa: E402
-from activelab.regression import (  # noqa: E402
+from activelab.experiments.metrics import learning_curve_auc, paired_difference
+from activelab.regression import (
     SklearnRegressor,
     make_regression_strategy,
     regression_metrics,
     simulate_regression,
 )
-from activelab.strategies import PoolContext  # noqa: E402
+from activelab.strategies import PoolContext
 
 BATCH = 10
 N_LABELED = 30
@@ -94,7 +94,7 @@ def same_state(ds: str, states: list[int]) -> dict:
         ctx = PoolContext(X=F, y=y, model=fitted, factory=factory, embedding=F,
                           random_state=seed, classes=np.empty(0))
 
-        def ours(name, **params):
+        def ours(name, ctx=ctx, seed=seed, **params):
             sel = make_regression_strategy(name, **params).select(
                 ctx, BATCH, np.random.default_rng(seed))
             _SCORES[name] = sel
@@ -115,7 +115,7 @@ def same_state(ds: str, states: list[int]) -> dict:
                                                             fit_ensemble=False,
                                                             batch_size=BATCH).tolist())
         original = emc_mod._bootstrap_estimators
-        emc_mod._bootstrap_estimators = lambda *a, **k: members[4]
+        emc_mod._bootstrap_estimators = lambda *a, members=members, **k: members[4]
         try:
             theirs = SkEMC(bootstrap_size=4, random_state=seed).query(
                 F, y, reg=SkReg(Ridge(alpha=1.0)), batch_size=BATCH)
@@ -233,8 +233,8 @@ def emc_curves(ds: str, seeds: list[int], rounds: int) -> dict:
                           random_state=None):
         """scikit-activeml's bootstrap as the paper means it: |L| rows with replacement from the
         labeled rows, drawn with its own random state."""
-        from sklearn.base import clone
         from skactiveml.utils import check_random_state
+        from sklearn.base import clone
 
         rs = check_random_state(random_state)
         lab = np.flatnonzero(~np.isnan(np.asarray(y, dtype=float)))
@@ -315,9 +315,9 @@ NOTES = """Where and why picks differ:
 
 def markdown(res: dict) -> str:
     lines = ["# Regression strategies: activelab vs scikit-activeml 1.0.1 and modAL 0.4.2.1", "",
-             f"`benchmarks/regression_peers.py`. Same state: {N_LABELED} random labeled rows, a "
-             f"batch of {BATCH}, ridge regression (alpha 1) on the same float32-rounded, "
-             "pool-standardized features, 5 states per dataset.", "",
+             (f"`benchmarks/regression_peers.py`. Same state: {N_LABELED} random labeled rows, a "
+              f"batch of {BATCH}, ridge regression (alpha 1) on the same float32-rounded, "
+              "pool-standardized features, 5 states per dataset."), "",
              "| dataset | strategy | peer | same picks, same order | same set | same up to exact ties | mean overlap |",
              "|---|---|---|---|---|---|---|"]
     peer = {"greedy_x": "skactiveml GreedySamplingX", "greedy_y": "skactiveml GreedySamplingTarget(GSy)",
@@ -335,11 +335,12 @@ def markdown(res: dict) -> str:
                          f"{rec['same_set']}/{rec['states']} | {rec['same_up_to_ties']}/{rec['states']} | "
                          f"{rec['mean_overlap']:.2f} |")
     diffs = {ds: b["_prediction_max_abs_diff"] for ds, b in res["same_state"].items()}
-    lines += ["", "Largest difference between the two libraries' ridge predictions (activelab fits "
-              f"on standardized targets): {max(diffs.values()):.2e}.", "",
+    lines += ["", ("Largest difference between the two libraries' ridge predictions (activelab "
+                   f"fits on standardized targets): {max(diffs.values()):.2e}."), "",
               "## EMC learning curves with each library's own bootstrap", "",
-              "| dataset | activelab AUC R² | skactiveml AUC R² (its bootstrap) | Δ ± 2·SE | "
-              "skactiveml member training rows (median) | skactiveml, bootstrap of the labeled rows | Δ ± 2·SE |",
+              ("| dataset | activelab AUC R² | skactiveml AUC R² (its bootstrap) | Δ ± 2·SE | "
+               "skactiveml member training rows (median) | skactiveml, bootstrap of the labeled "
+               "rows | Δ ± 2·SE |"),
               "|---|---|---|---|---|---|---|"]
     for ds, c in res["emc_curves"].items():
         lines.append(f"| {ds} | {np.mean(c['activelab_auc']):.4f} | {np.mean(c['skactiveml_auc']):.4f} | "

@@ -26,11 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, read_json, write_json  # noqa: E402
+from common import RESULTS, read_json, write_json
 
-from activelab.experiments.metrics import learning_curve_auc, paired_difference  # noqa: E402
-from activelab.models import scale_pool  # noqa: E402
-from activelab.regression import (  # noqa: E402
+from activelab.experiments.metrics import learning_curve_auc, paired_difference
+from activelab.models import scale_pool
+from activelab.regression import (
     load_regression_dataset,
     regression_strategy_names,
     simulate_regression,
@@ -43,16 +43,17 @@ def split(name: str, test_fraction: float = 0.25):
     """The dataset's fixed train/test split (seed 0), features scaled with pool statistics."""
     X, y = load_regression_dataset(name)
     perm = np.random.default_rng(0).permutation(y.shape[0])
-    n_test = int(round(test_fraction * y.shape[0]))
+    n_test = round(test_fraction * y.shape[0])
     te, tr = perm[:n_test], perm[n_test:]
     X_pool, X_test = scale_pool(X[tr], X[te])
     return X_pool, y[tr], X_test, y[te]
 
 
 def run(datasets, models, strategies, seeds, initial, batch_size, rounds) -> dict:
-    out = {"settings": dict(datasets=list(datasets), models=list(models), strategies=list(strategies),
-                            seeds=list(seeds), initial=initial, batch_size=batch_size,
-                            rounds=rounds, test_fraction=0.25, metric="r2"),
+    out = {"settings": {"datasets": list(datasets), "models": list(models),
+                        "strategies": list(strategies), "seeds": list(seeds), "initial": initial,
+                        "batch_size": batch_size, "rounds": rounds, "test_fraction": 0.25,
+                        "metric": "r2"},
            "machine": {"python": platform.python_version(), "cpus": _cpus()},
            "runs": []}
     for ds in datasets:
@@ -125,18 +126,18 @@ def markdown(res: dict) -> str:
     lines = [
         "# Active learning for regression: strategies vs random",
         "",
-        f"`benchmarks/regression_suite.py`: {len(s['seeds'])} seeds, {s['initial']} random seed "
-        f"labels (the same for every strategy under a seed), {s['rounds']} rounds of "
-        f"{s['batch_size']}, fixed 25 % test split, pool-standardized features. AUC = normalized "
-        "area under the test R² curve over labels; Δ = paired difference with random over seeds, "
-        "± 2·SE. **Bold**: Δ − 2·SE > 0.",
+        (f"`benchmarks/regression_suite.py`: {len(s['seeds'])} seeds, {s['initial']} random seed "
+         f"labels (the same for every strategy under a seed), {s['rounds']} rounds of "
+         f"{s['batch_size']}, fixed 25 % test split, pool-standardized features. AUC = normalized "
+         "area under the test R² curve over labels; Δ = paired difference with random over seeds, "
+         "± 2·SE. **Bold**: Δ − 2·SE > 0."),
         "",
     ]
     for key, block in res["summary"].items():
         ds, model = key.split("/")
         size = res.get("sizes", {}).get(ds, {})
-        lines += [f"## {ds} ({size.get('pool', '?')} pool / {size.get('test', '?')} test rows, "
-                  f"{size.get('features', '?')} features), model `{model}`", "",
+        lines += [(f"## {ds} ({size.get('pool', '?')} pool / {size.get('test', '?')} test rows, "
+                   f"{size.get('features', '?')} features), model `{model}`"), "",
                   "| strategy | AUC R² | Δ AUC vs random ± 2·SE | Δ AUC RMSE ± 2·SE | final R² | select s/run |",
                   "|---|---|---|---|---|---|"]
         table = block["strategies"]

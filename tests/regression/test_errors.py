@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from activelab._errors import BatchSizeError, ColdStartError, InvalidInputError, UnknownNameError
+from activelab._errors import (
+    BatchSizeError,
+    ColdStartError,
+    InvalidInputError,
+    UnknownNameError,
+)
 from activelab.regression import (
     load_regression_dataset,
     make_regressor,

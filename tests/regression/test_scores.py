@@ -166,7 +166,7 @@ def test_gp_std_matches_the_closed_form_posterior():
     kernel = ConstantKernel(1.3, "fixed") * RBF(0.8, "fixed") + WhiteKernel(0.05, "fixed")
     ctx, _ = _context(X, y)  # ridge has no std: the strategy fits its own GP
     sel = make_regression_strategy("gp_std", kernel=kernel).select(ctx, 2, np.random.default_rng(0))
-    lab = np.isnan(y) == False  # noqa: E712
+    lab = np.isnan(y) == False
     XL, Xc, t = X[lab], X[~lab], y[lab]
     sd = t.std()
 

@@ -43,7 +43,7 @@ def test_curves_have_one_point_per_round(strategy):
 
 def test_deterministic_and_paired():
     X, y, Xt, yt = _split()
-    kw = dict(initial=10, batch_size=5, rounds=2)
+    kw = {"initial": 10, "batch_size": 5, "rounds": 2}
     a = simulate_regression(X, y, Xt, yt, strategy="emc", random_state=3, **kw)
     b = simulate_regression(X, y, Xt, yt, strategy="emc", random_state=3, **kw)
     assert a.selected == b.selected and a.metrics == b.metrics

@@ -68,7 +68,7 @@ def test_every_strategy_runs_with_float_targets_of_many_values(name):
     y = X @ rng.normal(size=4) + 0.1 * rng.normal(size=3000)
     y[rng.choice(3000, 2900, replace=False)] = np.nan  # 100 distinct labeled values
     sel = propose_regression(X, y, strategy=name, batch_size=5, random_state=0,
-                             **({"model": "ridge"}))
+                             model="ridge")
     assert np.isnan(y[sel.idx]).all() and np.unique(sel.idx).size == 5
 
 

@@ -86,11 +86,11 @@ _LOADERS: dict[str, tuple[Callable[[], tuple[np.ndarray, np.ndarray]], str, str]
     "diabetes": (load_diabetes, "disease progression",
                  "scikit-learn (Efron et al. 2004, Least Angle Regression, Ann. Statist.)"),
     "trump_approval": (load_trump_approval, "FiveThirtyEight approval %",
-                       "river TrumpApproval (FiveThirtyEight, projects.fivethirtyeight.com/"
-                       "trump-approval-ratings)"),
+                       ("river TrumpApproval (FiveThirtyEight, projects.fivethirtyeight.com/"
+                        "trump-approval-ratings)")),
     "chick_weights": (load_chick_weights, "weight (g)",
-                      "river ChickWeights (R datasets::ChickWeight; Crowder & Hand 1990, "
-                      "Analysis of Repeated Measures)"),
+                      ("river ChickWeights (R datasets::ChickWeight; Crowder & Hand 1990, "
+                       "Analysis of Repeated Measures)")),
 }
 
 

@@ -8,6 +8,8 @@ so the shared `ActiveLoop` runs them. The label-free exploration strategies of t
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from .._errors import ColdStartError, InvalidInputError, UnknownNameError
@@ -83,7 +85,7 @@ class Variance(RegressionStrategy):
                  "by Committee (IDEAL)")
     needs_model = False
     needs_factory = True
-    _parameter_constraints = {"n_members": [Interval("int", 2)]}
+    _parameter_constraints: ClassVar[dict] = {"n_members": [Interval("int", 2)]}
 
     def __init__(self, n_members: int = 5) -> None:
         self.n_members = n_members
@@ -224,7 +226,7 @@ class ExpectedModelChange(RegressionStrategy):
                  "in Regression (ICDM)")
     needs_model = True
     needs_factory = True
-    _parameter_constraints = {"n_members": [Interval("int", 2)]}
+    _parameter_constraints: ClassVar[dict] = {"n_members": [Interval("int", 2)]}
 
     def __init__(self, n_members: int = 4, feature_map=None) -> None:
         self.n_members = n_members

@@ -79,7 +79,7 @@ class TorchRegressor(RegressorMixin, BaseEstimator):
             raise InvalidInputError("TorchRegressor: X contains NaN or infinity.")
         return np.ascontiguousarray(arr)
 
-    def fit(self, X, y) -> "TorchRegressor":
+    def fit(self, X, y) -> TorchRegressor:
         """Train from scratch on (X, y) with mean squared error."""
         self._check_params()
         rows = self._rows(X)
