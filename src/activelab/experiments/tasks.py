@@ -171,8 +171,8 @@ def run_task(config, strategy: str, seed: int,
     if task == "regression":
         result = pkg.simulate_regression(X_pool, y_pool, X_test, y_test,
                                          model=pkg.make_regressor(config.model), **common)
-        full = _full_pool(result, pkg.make_regressor(config.model), X_pool, y_pool, X_test,
-                          y_test, seed)
+        full = _full_pool(result, pkg.SklearnRegressor(pkg.make_regressor(config.model)),
+                          X_pool, y_pool, X_test, y_test, seed)
     else:
         result = pkg.simulate_multilabel(X_pool, y_pool, X_test, y_test,
                                          model=pkg.make_multilabel_model(config.model), **common)
@@ -182,18 +182,19 @@ def run_task(config, strategy: str, seed: int,
 
 
 def _full_pool(result: TaskResult, model, X_pool, y_pool, X_test, y_test, seed) -> float:
-    """The primary metric of the model trained on every pool row (the curve's ceiling)."""
+    """The primary metric of the model trained on every pool row (the curve's ceiling), fitted
+    as the runs fit it: regression through the seam's `SklearnRegressor` (y standardized)."""
     from sklearn.base import clone
     from sklearn.metrics import f1_score, r2_score
 
+    if result.task == "regression":
+        fitted = model.fit(X_pool, y_pool, np.arange(len(y_pool)), random_state=seed)
+        return float(r2_score(y_test, fitted.predict(X_test)))
     est = clone(model)
     if "random_state" in est.get_params():
         est.set_params(random_state=seed)
     est.fit(X_pool, y_pool)
-    pred = est.predict(X_test)
-    if result.task == "regression":
-        return float(r2_score(y_test, pred))
-    return float(f1_score(y_test, pred, average="micro", zero_division=0))
+    return float(f1_score(y_test, est.predict(X_test), average="micro", zero_division=0))
 
 
 def task_record(result: TaskResult, strategy: str, seed: int, full: float | None = None) -> dict:
