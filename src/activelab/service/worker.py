@@ -183,30 +183,13 @@ class RetrainWorker:
                                 settings.queue_size, seed=run_no)
             acc, folds = cv_accuracy(self.loop.X, y, settings.model, seed=run_no)
         except Exception as exc:
-            log.exception("retrain on %d labels failed; the previous queue stays in use", n_labels)
-            run.status = "failed"
-            run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
-            run.finished_at = utcnow()
-            with self.store.write() as s:
-                s.add(run)
-            return run
+            return self._failed(run, exc)
         run.status, run.strategy = "ok", ranking.strategy
         run.cv_accuracy, run.cv_folds = acc, folds
         run.insights = dumps(self._insights(y, run_no, random_rows))
         drivers = self._drivers(ranking)
         run.finished_at = utcnow()
-        with self.store.write() as s:
-            s.add(run)
-            s.flush()
-            s.execute(delete(QueueEntry))
-            if ranking.idx.shape[0]:
-                scores = ranking.scores
-                s.execute(insert(QueueEntry), [
-                    {"item_idx": int(i), "rank": r, "run_id": run.id,
-                     "score": None if scores is None else _finite(scores[r]),
-                     "prediction": _model_view(ranking, r, drivers)}
-                    for r, i in enumerate(ranking.idx)
-                ])
+        self._replace_queue(run, ranking, lambda r: _model_view(ranking, r, drivers))
         log.info("retrained on %d labels in %.2fs (%s); cv accuracy %s", n_labels,
                  time.perf_counter() - t0, ranking.strategy, "n/a" if acc is None else f"{acc:.3f}")
         return run
@@ -226,18 +209,30 @@ class RetrainWorker:
             ranking = rank_multilabel_pool(self.loop, Y, settings.strategy, settings.model,
                                            settings.queue_size, seed=run_no)
         except Exception as exc:
-            log.exception("retrain on %d labels failed; the previous queue stays in use", n_labels)
-            run.status = "failed"
-            run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
-            run.finished_at = utcnow()
-            with self.store.write() as s:
-                s.add(run)
-            return run
+            return self._failed(run, exc)
         run.status, run.strategy = "ok", ranking.strategy
         run.insights = dumps({"estimate": None, "stopping": {}, "forecast": None,
                               "note": "the accuracy estimate and the stopping rules are for "
                                       "single-label projects."})
         run.finished_at = utcnow()
+        self._replace_queue(run, ranking, lambda r: _label_probabilities(ranking, r))
+        log.info("retrained on %d labelled items in %.2fs (%s)", n_labels,
+                 time.perf_counter() - t0, ranking.strategy)
+        return run
+
+    def _failed(self, run: Run, exc: Exception) -> Run:
+        """Record a failed retrain; the previous queue stays in use."""
+        log.exception("retrain on %d labels failed; the previous queue stays in use", run.n_labels)
+        run.status = "failed"
+        run.error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+        run.finished_at = utcnow()
+        with self.store.write() as s:
+            s.add(run)
+        return run
+
+    def _replace_queue(self, run: Run, ranking, prediction) -> None:
+        """Store the finished run and replace the whole queue with its ranking in one
+        transaction (`prediction(rank)`: what the page shows of the model's view)."""
         with self.store.write() as s:
             s.add(run)
             s.flush()
@@ -247,12 +242,9 @@ class RetrainWorker:
                 s.execute(insert(QueueEntry), [
                     {"item_idx": int(i), "rank": r, "run_id": run.id,
                      "score": None if scores is None else _finite(scores[r]),
-                     "prediction": _label_probabilities(ranking, r)}
+                     "prediction": prediction(r)}
                     for r, i in enumerate(ranking.idx)
                 ])
-        log.info("retrained on %d labelled items in %.2fs (%s)", n_labels,
-                 time.perf_counter() - t0, ranking.strategy)
-        return run
 
     def _follow_label_set(self) -> None:
         """Take up the labels an admin added since (`labelset`): existing codes keep their
