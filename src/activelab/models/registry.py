@@ -49,22 +49,30 @@ def model_names() -> list[str]:
     return sorted(_MODELS)
 
 
-def make_model(name: str):
-    """A fresh unfitted classifier for `name`, or for an importable `module:Class`."""
+def build_named(name: str, registry: dict[str, Callable[[], object]], kind: str,
+                check: Callable[[object], None]):
+    """A fresh estimator for a `name` of `registry`, or for an importable `module:Class`
+    (instantiated when callable, then `check`ed); `kind` names it in errors ("model",
+    "regressor"). Shared by every task's model registry."""
     if not isinstance(name, str):
-        raise InvalidInputError(f"model name must be a string; got {type(name).__name__}.")
+        raise InvalidInputError(f"{kind} name must be a string; got {type(name).__name__}.")
     if ":" in name:
         module_name, _, attr = name.partition(":")
         try:
             obj = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError, ValueError) as exc:
-            raise InvalidInputError(f"cannot import model {name!r}: {exc}") from exc
+            raise InvalidInputError(f"cannot import {kind} {name!r}: {exc}") from exc
         model = obj() if callable(obj) else obj
-        check_classifier(model)
+        check(model)
         return model
-    if name not in _MODELS:
-        raise UnknownNameError("model", name, _MODELS)
-    return _MODELS[name]()
+    if name not in registry:
+        raise UnknownNameError(kind, name, registry)
+    return registry[name]()
+
+
+def make_model(name: str):
+    """A fresh unfitted classifier for `name`, or for an importable `module:Class`."""
+    return build_named(name, _MODELS, "model", check_classifier)
 
 
 def make_factory(name: str) -> SklearnModel:

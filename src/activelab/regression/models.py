@@ -14,7 +14,6 @@ standardizes the pool once with pool statistics (`activelab.models.scale_pool`).
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from collections.abc import Callable
 
@@ -28,7 +27,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .._errors import ColdStartError, InvalidInputError, UnknownNameError
+from .._errors import ColdStartError, InvalidInputError
 from .._validation import take_rows
 from ..models import with_random_state
 
@@ -248,20 +247,9 @@ def regressor_names() -> list[str]:
 
 def make_regressor(name: str):
     """A fresh unfitted regressor for a registered `name`, or for an importable `module:Class`."""
-    if not isinstance(name, str):
-        raise InvalidInputError(f"regressor name must be a string; got {type(name).__name__}.")
-    if ":" in name:
-        module_name, _, attr = name.partition(":")
-        try:
-            obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise InvalidInputError(f"cannot import regressor {name!r}: {exc}") from exc
-        model = obj() if callable(obj) else obj
-        check_regressor(model)
-        return model
-    if name not in _REGRESSORS:
-        raise UnknownNameError("regressor", name, _REGRESSORS)
-    return _REGRESSORS[name]()
+    from ..models.registry import build_named
+
+    return build_named(name, _REGRESSORS, "regressor", check_regressor)
 
 
 def make_regressor_factory(name: str) -> SklearnRegressor:
