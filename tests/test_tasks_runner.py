@@ -151,3 +151,17 @@ def test_the_cli_says_what_is_wrong_with_a_task_option(tmp_path, capsys):
     assert "--budget is the labeling rate of --task stream" in " ".join(capsys.readouterr().err.split())
     assert main(["run", "--task", "streams", "--out", str(tmp_path)]) == 2
     assert "stream" in capsys.readouterr().err
+
+
+def test_the_settings_packages_load_on_first_use():
+    """`import activelab` loads none of them; attribute access imports each on demand."""
+    import subprocess
+    import sys
+
+    code = ("import sys, activelab; assert not any(m in sys.modules for m in "
+            "('activelab.regression', 'activelab.multilabel', 'activelab.stream', 'river')); "
+            "print(activelab.stream.run_stream.__name__, activelab.regression.__name__, "
+            "activelab.multilabel.__name__, activelab.TaskResult.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["run_stream", "activelab.regression", "activelab.multilabel",
+                                  "TaskResult"]

@@ -31,6 +31,7 @@ _LAZY = {
     "ActiveLoop": "loop",
     "build_context": "loop",
     "SimulationResult": "_simulate",
+    "TaskResult": "_tasks",
     "simulate": "_simulate",
     "embed": "embeddings",
     "PoolContext": "strategies",
@@ -44,7 +45,14 @@ _LAZY = {
 }
 
 
+#: The other settings' packages (issue 17): ``activelab.stream.run_stream(...)`` works after a
+#: plain ``import activelab``, importing the package on first use.
+_SUBPACKAGES = ("regression", "multilabel", "stream")
+
+
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -70,6 +78,7 @@ __all__ = [
     "Selection",
     "SimulationResult",
     "Strategy",
+    "TaskResult",
     "UNLABELED",
     "UnknownNameError",
     "__version__",
