@@ -90,7 +90,8 @@ def test_classification_configs_keep_their_identity():
     (dict(task="regression", backend="ray"), InvalidInputError, "backend"),
     (dict(task="stream", budget=0.0), InvalidInputError, r"\(0, 1\]"),
     (dict(task="stream", budget=1.5), InvalidInputError, r"\(0, 1\]"),
-    (dict(task="multilabel", data="x.csv", dataset=None), InvalidInputError, "multilabel"),
+    (dict(task="multilabel", data="x.csv", dataset=None, target="a"), InvalidInputError,
+     "label columns"),
     (dict(budget=0.1), InvalidInputError, "budget"),
 ])
 def test_configs_that_cannot_work_fail_before_any_run(over, error, match, tmp_path):
@@ -165,3 +166,22 @@ def test_the_settings_packages_load_on_first_use():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["run_stream", "activelab.regression", "activelab.multilabel",
                                   "TaskResult"]
+
+
+def test_multilabel_reads_label_columns_from_a_data_file(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    Y = (X[:, :3] + rng.normal(scale=0.3, size=(150, 3)) > 0).astype(int)
+    path = tmp_path / "tags.csv"
+    head = "f0,f1,f2,f3,sports,politics,tech"
+    rows = [",".join([*(f"{v:.4f}" for v in x), *map(str, yy)]) for x, yy in zip(X, Y, strict=True)]
+    path.write_text("\n".join([head, *rows]) + "\n")
+    config = runner.ExperimentConfig(task="multilabel", dataset=None, data=str(path),
+                                     target="sports,politics,tech", model="logreg",
+                                     strategies=("random", "mean_uncertainty"), seeds=(0,),
+                                     initial=20, batch_size=5, rounds=2)
+    res = runner.run_experiment(config, tmp_path / "out")
+    assert res["runs"][0]["micro_f1"][-1] > 0.7  # each label is one feature's sign
+    path.write_text("\n".join([head, *rows[:-1], rows[-1][:-1] + "2"]) + "\n")
+    with pytest.raises(InvalidInputError, match="0"):
+        runner.run_experiment(config, tmp_path / "out2")

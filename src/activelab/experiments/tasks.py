@@ -109,10 +109,11 @@ def validate(config) -> None:
     elif config.budget is not None:
         raise InvalidInputError("--budget is the labeling rate of --task stream; pool tasks "
                                 "spend --initial + --rounds × --batch-size labels.")
-    if task == "multilabel" and config.data is not None:
+    if task == "multilabel" and config.data is not None and not str(config.data).lower(
+            ).endswith(".npz") and len(label_columns(config.target)) < 2:
         raise InvalidInputError(
-            "--task multilabel reads the built-in multi-label sets (see `activelab datasets "
-            "--task multilabel`); for your own data call activelab.multilabel.simulate_multilabel.")
+            "--task multilabel with --data: name the 0/1 label columns with --target, comma-"
+            "separated (at least two, e.g. --target sports,politics,tech).")
 
 
 def _strategy_kwargs(config, name: str) -> dict:
@@ -122,9 +123,53 @@ def _strategy_kwargs(config, name: str) -> dict:
     return params
 
 
+def label_columns(target: str | None) -> list[str]:
+    """`--target a,b,c` → ["a", "b", "c"] (the label columns of a multi-label data file)."""
+    return [c.strip() for c in str(target or "").split(",") if c.strip()]
+
+
+def load_multilabel_file(path, target: str | None, *, id_column=None, drop=()):
+    """(X, Y) of a user's multi-label file: a CSV/Parquet with one 0/1 column per label (named
+    in `target`, comma-separated; the other columns are the features, encoded as for
+    classification), or an .npz with arrays X and Y (`target`: another name for Y)."""
+    from pathlib import Path
+
+    from .datasets import load_file
+
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                X, Y = np.asarray(data["X"], dtype=float), np.asarray(data[target or "Y"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInputError(f"cannot read arrays X and {target or 'Y'} from {path.name}: "
+                                    f"{exc}") from None
+    else:
+        columns = label_columns(target)
+        X, _ = load_file(path, columns[0], id_column=id_column, drop=(*drop, *columns[1:]))
+        import pandas as pd
+
+        frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+        labels = frame[columns]
+        if labels.isna().any().any():
+            raise InvalidInputError(f"{path.name}: the label columns have empty values; a "
+                                    "simulated oracle needs every label (0 or 1).")
+        try:
+            Y = labels.to_numpy(dtype=np.int64)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{path.name}: the label columns {columns} must hold 0 or 1."
+                                    ) from None
+    from ..multilabel import check_ground_truth
+
+    return X, check_ground_truth(Y, name=f"the label columns of {path.name}")
+
+
 def load(config, seed: int):
     """(X, y) of the config's dataset or data file for its task (multi-label: Y matrix)."""
     task = config.task
+    if task == "multilabel" and config.data is not None:
+        return load_multilabel_file(config.data, config.target, id_column=config.id_column,
+                                    drop=config.drop)
     if config.data is not None:
         from .datasets import load_file
 
