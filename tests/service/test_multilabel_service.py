@@ -107,9 +107,9 @@ def test_init_makes_a_multilabel_project_all_or_nothing(tmp_path, capsys):
     assert main(["init", str(bad), "--data", str(table), "--task", "multilabel",
                  "--labels", "a;x,b"]) == 2
     assert "cannot contain ';'" in capsys.readouterr().err
-    assert main(["init", str(bad), "--data", str(table), "--task", "regression",
+    assert main(["init", str(bad), "--data", str(table), "--task", "ranking",
                  "--labels", "a,b"]) == 2
-    assert "classification, multilabel" in capsys.readouterr().err
+    assert "classification, multilabel, regression" in capsys.readouterr().err
     assert not bad.exists()
 
 

@@ -116,7 +116,8 @@ def test_user_embedding(tmp_path, image_dir):
 @pytest.mark.parametrize("kwargs,match", [
     (dict(labels="onlyone"), "at least two"),
     (dict(labels="a,a"), "repeats"),
-    (dict(labels="a,b", task="regression"), "not supported"),
+    (dict(labels="a,b", task="ranking"), "not supported"),
+    (dict(labels="a,b", task="regression"), "regression project has no label set"),
     (dict(labels="a,b", strategy="nope"), "unknown strategy"),
     (dict(labels="a,b", model="nope"), "unknown model"),
     (dict(labels="a,b", features="pixels:1000"), "pixels:N"),

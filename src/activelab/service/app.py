@@ -53,5 +53,5 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
     app.add_middleware(LimitsMiddleware)
 
     install_contract(app, lambda: runtime.labels,  # the label set may grow (labelset.py)
-                     task=runtime.task)
+                     task=runtime.task, value_range=runtime.value_range)
     return app

@@ -2,6 +2,7 @@
 
     activelab init PROJECT --data PATH --labels "a,b" [--task classification|multilabel] [--strategy margin]
                    [--model logreg] [--features auto] [--db URL]
+    activelab init PROJECT --data PATH --task regression [--range MIN,MAX] [--unit kg] [...]
     activelab serve PROJECT [--host 127.0.0.1] [--port 8000] [--db URL]
     activelab export PROJECT [--format csv|jsonl|parquet|labelstudio] [--out FILE] [--history]
                      [--image-root URL] [--db URL]
@@ -61,22 +62,31 @@ def _db_option():
 def init(
     project: Path = typer.Argument(..., help="Project folder to create (or re-import into)."),
     data: Path = typer.Option(..., "--data", help="A folder of PNG/JPEG images, a CSV/Parquet table, or JSONL text."),
-    labels: str = typer.Option(..., "--labels", help='Comma-separated label set, e.g. "benign,malignant".'),
-    task: str = typer.Option("classification", "--task", help="classification (one label per item) or multilabel (a set of labels per item, possibly none)."),
+    labels: Optional[str] = typer.Option(None, "--labels", help='Comma-separated label set, e.g. "benign,malignant" (not for --task regression).'),
+    task: str = typer.Option("classification", "--task", help="classification (one label per item), multilabel (a set of labels per item, possibly none) or regression (a number per item)."),
     strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default auto: TypiClust while labels are few, BADGE after; see `activelab strategies`)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model (default logreg; see `activelab models`)."),
     features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], ssl[:N], tfidf[:COLUMN], sentence[:COLUMN], columns:A,B or a .npy embedding file."),
+    value_range: Optional[str] = typer.Option(None, "--range", help='Regression: MIN,MAX every answer must fall in, e.g. "0,100".'),
+    unit: Optional[str] = typer.Option(None, "--unit", help='Regression: the unit shown beside the number, e.g. "kg".'),
     db: Optional[str] = _db_option(),
 ) -> None:
     """Create a labeling project from a data folder or file (re-running it re-imports, idempotently)."""
     from .runtime import init_project
 
     report = init_project(project, data=data, labels=labels, task=task, strategy=strategy,
-                          model=model, features=features, db_url=db)
+                          model=model, features=features, db_url=db, value_range=value_range,
+                          unit=unit)
     cfg = report.project.config
     verb = "created" if report.created else "updated"
+    if cfg.task == "regression":
+        bounds = "any number" if cfg.value_range is None else (
+            f"numbers from {cfg.value_range[0]:g} to {cfg.value_range[1]:g}")
+        answers = f"regression ({bounds}{f' {cfg.unit}' if cfg.unit else ''})"
+    else:
+        answers = f"labels {', '.join(cfg.labels)}"
     typer.echo(f"{verb} project {cfg.name!r} at {report.project.root}: {report.n_items} items "
-               f"({report.n_new} new), {cfg.data_kind}, labels {', '.join(cfg.labels)}, "
+               f"({report.n_new} new), {cfg.data_kind}, {answers}, "
                f"strategy {cfg.strategy}, model {cfg.model}.")
     typer.echo(f"next: activelab token add {report.project.root} YOUR_NAME --admin, then "
                f"activelab serve {report.project.root}")

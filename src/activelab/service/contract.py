@@ -33,7 +33,14 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from .errors import ServiceError
-from .schemas import ENUM_MARK, TEXT_MARK, TEXT_PATTERN, ErrorOut, ValidationErrorOut
+from .schemas import (
+    ENUM_MARK,
+    RANGE_MARK,
+    TEXT_MARK,
+    TEXT_PATTERN,
+    ErrorOut,
+    ValidationErrorOut,
+)
 
 DESCRIPTIONS = {
     401: "No token, a malformed Authorization header, or an invalid or revoked token.",
@@ -60,10 +67,11 @@ def errors(*statuses: int | tuple[int, str]) -> dict:
 
 
 def install(app: FastAPI, labels: list[str] | Callable[[], list[str]],
-            task: str = "classification") -> None:
+            task: str = "classification", value_range: list[float] | None = None) -> None:
     """Register the error handlers and the patched OpenAPI document on `app`. `labels` may be
     a function: the label set can grow (`labelset`), and the document follows it. `task` says
-    which strategies and models the settings take."""
+    which strategies and models the settings take; `value_range`, a regression project's bounds
+    on its numbers."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -80,7 +88,8 @@ def install(app: FastAPI, labels: list[str] | Callable[[], list[str]],
                 _own_422(doc)
                 _fill_marks(doc, {"labels": current,
                                   "strategies": lambda: _known("strategies", task),
-                                  "models": lambda: _known("models", task)})
+                                  "models": lambda: _known("models", task),
+                                  RANGE_MARK: value_range})
             except BaseException:
                 app.openapi_schema = None
                 raise
@@ -177,13 +186,18 @@ def _own_422(doc: dict) -> None:
 
 def _fill_marks(node, sets: dict) -> None:
     """Replace each `ENUM_MARK` with an enum of its set (`sets`, or the known strategies and
-    models), each `TEXT_MARK` with `TEXT_PATTERN` where no pattern or enum says more."""
+    models; none for an empty set — a regression project has no labels), each `TEXT_MARK` with
+    `TEXT_PATTERN` where no pattern or enum says more, each `RANGE_MARK` with the minimum and
+    maximum of a regression project's range (if any)."""
     if isinstance(node, dict):
         name = node.pop(ENUM_MARK, None)
         if name is not None:
             if callable(sets[name]):
                 sets[name] = sets[name]()
-            node["enum"] = sets[name]
+            if sets[name]:
+                node["enum"] = sets[name]
+        if node.pop(RANGE_MARK, None) and sets.get(RANGE_MARK) is not None:
+            node["minimum"], node["maximum"] = sets[RANGE_MARK]
         if node.pop(TEXT_MARK, None) and "pattern" not in node and "enum" not in node:
             node["pattern"] = TEXT_PATTERN
         for value in node.values():

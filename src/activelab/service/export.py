@@ -15,6 +15,10 @@ A multilabel project exports a ``labels`` column instead of ``label``: each item
 as a list (JSON Lines, Parquet ``list<string>``, Label Studio ``choices`` with every label of it;
 an empty set is ``[]``, and an annotation with an empty result), joined by ``;`` in CSV (an empty
 cell, with status ``labeled``: none of the labels applies).
+
+A regression project exports a ``value`` column instead: each item's number (a JSON number, a
+Parquet ``double``, a number in CSV; Label Studio: a ``number`` result from a ``value`` control,
+``<Number name="value" toName="…"/>``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from .multilabel import decode, is_multilabel
 from .progress import iso
 from .project import SET_SEPARATOR
 from .queries import annotator_names, item_states
+from .regression import is_regression
 from .tables import Event, Item
 
 FORMATS = ("csv", "jsonl", "parquet", "labelstudio")
@@ -47,12 +52,17 @@ HISTORY_FIELDS = ("event_id", "kind", "item_id", "label", "annotator", "at", "ta
 SET_CURRENT_FIELDS = tuple("labels" if f == "label" else f for f in CURRENT_FIELDS)
 SET_HISTORY_FIELDS = tuple("labels" if f == "label" else f for f in HISTORY_FIELDS)
 """A multilabel project's columns: `labels`, a list, where a classification project has `label`."""
+VALUE_CURRENT_FIELDS = tuple("value" if f == "label" else f for f in CURRENT_FIELDS)
+VALUE_HISTORY_FIELDS = tuple("value" if f == "label" else f for f in HISTORY_FIELDS)
+"""A regression project's columns: `value`, a number, where a classification project has `label`."""
 
 
 def export_rows(store: Store, history: bool = False,
                 task: str = "classification") -> tuple[tuple[str, ...], list[dict]]:
     if is_multilabel(task):
-        return _set_rows(store, history)
+        return _answer_rows(store, history, "labels", lambda ev: decode(ev.labels))
+    if is_regression(task):
+        return _answer_rows(store, history, "value", lambda ev: ev.value)
     with store.read() as s:
         ids = dict(s.execute(select(Item.idx, Item.item_id)).all())
         names = annotator_names(s)
@@ -79,28 +89,30 @@ def current_row(item_id: str, state, names: dict) -> dict:
             "event_id": None if ev is None else ev.id, "status": state.status}
 
 
-def _set_rows(store: Store, history: bool) -> tuple[tuple[str, ...], list[dict]]:
-    """`export_rows` of a multilabel project: `labels` (a list, None on skips and undos)."""
+def _answer_rows(store: Store, history: bool, column: str,
+                 answer) -> tuple[tuple[str, ...], list[dict]]:
+    """`export_rows` of a multilabel project (`column` "labels": a list) or a regression one
+    ("value": a number): `answer(event)` reads it (None on skips and undos)."""
     with store.read() as s:
         ids = dict(s.execute(select(Item.idx, Item.item_id)).all())
         names = annotator_names(s)
         if history:
             rows = [
                 {"event_id": ev.id, "kind": ev.kind, "item_id": ids[ev.item_idx],
-                 "labels": decode(ev.labels), "annotator": names.get(ev.annotator_id),
+                 column: answer(ev), "annotator": names.get(ev.annotator_id),
                  "at": iso(ev.created_at), "target_event_id": ev.target_event_id,
                  "request_id": ev.request_id}
                 for ev in s.scalars(select(Event).order_by(Event.id))
             ]
-            return SET_HISTORY_FIELDS, rows
+            return (SET_HISTORY_FIELDS if column == "labels" else VALUE_HISTORY_FIELDS), rows
         states = item_states(s)
     rows = []
     for idx, st in sorted(states.items()):
         row = current_row(ids[idx], st, names)
         del row["label"]
         rows.append({"item_id": row.pop("item_id"),
-                     "labels": None if st.event is None else decode(st.event.labels), **row})
-    return SET_CURRENT_FIELDS, rows
+                     column: None if st.event is None else answer(st.event), **row})
+    return (SET_CURRENT_FIELDS if column == "labels" else VALUE_CURRENT_FIELDS), rows
 
 
 def render(fields: tuple[str, ...], rows: list[dict], fmt: str) -> str:
@@ -145,7 +157,8 @@ LABEL_STUDIO_CONFIG = {
 }
 """The object tag of a labeling config that matches the tasks, next to
 ``<Choices name="label" toName="OBJECT" choice="single">`` (a multilabel project:
-``choice="multiple"``) with one ``<Choice value="…"/>`` per label."""
+``choice="multiple"``) with one ``<Choice value="…"/>`` per label (a regression project:
+``<Number name="value" toName="OBJECT"/>``)."""
 
 
 def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
@@ -154,10 +167,15 @@ def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
     without a label, e.g. annotators who disagree, has no task)."""
     tasks = []
     for row in rows:
-        choices = row["labels"] if "labels" in row else (
-            None if row.get("label") is None else [row["label"]])
-        if choices is None:
-            continue
+        if "value" in row:  # a regression project's number
+            if row["value"] is None:
+                continue
+            choices = None
+        else:
+            choices = row["labels"] if "labels" in row else (
+                None if row.get("label") is None else [row["label"]])
+            if choices is None:
+                continue
         item = items[row["item_id"]]
         key = LABEL_STUDIO_OBJECTS[item["kind"]]
         if item["kind"] == "image":
@@ -167,10 +185,14 @@ def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
             value = item["text"]
         else:
             value = item["fields"]
-        result = {"from_name": "label", "to_name": key, "type": "choices",
-                  "value": {"choices": choices}}
+        if choices is None:
+            result = {"from_name": "value", "to_name": key, "type": "number",
+                      "value": {"number": row["value"]}}
+        else:
+            result = {"from_name": "label", "to_name": key, "type": "choices",
+                      "value": {"choices": choices}}
         tasks.append({"data": {key: value, "item_id": row["item_id"]},
-                      "annotations": [{"result": [result] if choices else []}]})
+                      "annotations": [{"result": [] if choices == [] else [result]}]})
     return tasks
 
 
@@ -193,6 +215,8 @@ def _parquet(fields: tuple[str, ...], rows: list[dict]) -> bytes:
             columns[name] = pa.array(values, type=pa.int64())
         elif name == "labels":
             columns[name] = pa.array(values, type=pa.list_(pa.string()))
+        elif name == "value":
+            columns[name] = pa.array(values, type=pa.float64())
         elif name in _TIMES:
             columns[name] = pa.array([None if v is None else datetime.fromisoformat(v)
                                       for v in values], type=pa.timestamp("us", tz="UTC"))

@@ -27,6 +27,7 @@ from .errors import ConflictError, ForbiddenError, LabelError
 from .leases import claim, overlap_now, require_lease
 from .multilabel import check_answer, decode, encode
 from .queries import LABEL_KINDS, ItemState, find_item, item_states, live
+from .regression import check_value
 from .tables import Event, Item, Lease
 
 UNDOABLE = ("label", "relabel", "skip")  # what POST /api/undo takes back (reviews: undo_review)
@@ -44,6 +45,7 @@ class Outcome:
     duplicate: bool
     target_event_id: int | None = None
     labels: list[str] | None = None  # a multilabel answer (None on any other event)
+    value: float | None = None  # a regression answer (None on any other event)
 
 
 def record_label(
@@ -64,9 +66,21 @@ def record_labels(
     return _record_answer(store, who, item_id, request_id, labels=encode(answer))
 
 
+def record_value(
+    store: Store, who: Principal, item_id: str, value: float, request_id: str, bounds=None
+) -> Outcome:
+    """Label (or relabel) an item of a regression project with a number (finite, within
+    `bounds` [min, max] when given); idempotent in `request_id` (a retry must give the same
+    number)."""
+    number = check_value(value, bounds)
+    return _record_answer(store, who, item_id, request_id, value=number)
+
+
 def _record_answer(store: Store, who: Principal, item_id: str, request_id: str,
-                   label: str | None = None, labels: str | None = None) -> Outcome:
-    """Write a label or relabel event holding `label` (one label) or `labels` (a JSON set)."""
+                   label: str | None = None, labels: str | None = None,
+                   value: float | None = None) -> Outcome:
+    """Write a label or relabel event holding `label` (one label), `labels` (a JSON set) or
+    `value` (a number)."""
     overlap = overlap_now(store)
 
     def write(s: Session, now: datetime) -> Event:
@@ -74,14 +88,14 @@ def _record_answer(store: Store, who: Principal, item_id: str, request_id: str,
         state = item_states(s, overlap, item.idx).get(item.idx)
         kind = _label_kind(s, who, item, state, now)
         ev = Event(request_id=request_id, kind=kind, item_idx=item.idx, annotator_id=who.id,
-                   label=label, labels=labels, created_at=now)
+                   label=label, labels=labels, value=value, created_at=now)
         s.add(ev)
         s.flush()
         s.execute(delete(Lease).where(Lease.item_idx == item.idx, Lease.annotator_id == who.id))
         return ev
 
     return _idempotent(store, who, request_id, write, expect=(item_id, label, LABEL_KINDS),
-                       labels=labels)
+                       labels=labels, value=value)
 
 
 def _label_kind(s: Session, who: Principal, item: Item, state: ItemState | None,
@@ -212,20 +226,20 @@ def _undo(s: Session, who: Principal, target: Event, request_id: str, now: datet
 
 
 def _idempotent(store: Store, who: Principal, request_id: str, write, expect,
-                labels: str | None = None) -> Outcome:
+                labels: str | None = None, value: float | None = None) -> Outcome:
     """Run `write` in a transaction unless `request_id` was already used; a retried request
-    gets its first outcome back (`duplicate=True`). `expect` (item id, label, kinds) and
-    `labels` (a multilabel answer) say what a retry must match."""
+    gets its first outcome back (`duplicate=True`). `expect` (item id, label, kinds), `labels`
+    (a multilabel answer) and `value` (a regression answer) say what a retry must match."""
     for _attempt in range(2):
         try:
             with store.write(durable=True) as s:
                 found = _by_request(s, request_id)
                 if found is not None:
-                    return _duplicate(found, who, request_id, expect, labels)
+                    return _duplicate(found, who, request_id, expect, labels, value)
                 ev = write(s, utcnow())
                 item_id = s.scalar(select(Item.item_id).where(Item.idx == ev.item_idx))
                 return Outcome(ev.id, ev.kind, ev.item_idx, item_id, ev.label, False,
-                               ev.target_event_id, decode(ev.labels))
+                               ev.target_event_id, decode(ev.labels), ev.value)
         except IntegrityError:
             continue  # a concurrent twin of this request won the race; return its outcome
     raise ConflictError(f"request_id {request_id!r} could not be recorded; retry the request.")
@@ -242,7 +256,7 @@ def _by_request(s: Session, request_id: str):
 
 
 def _duplicate(found, who: Principal, request_id: str, expect,
-               labels: str | None = None) -> Outcome:
+               labels: str | None = None, value: float | None = None) -> Outcome:
     ev, item_id = found
     want_item, want_label, kinds = expect
     if (
@@ -251,10 +265,11 @@ def _duplicate(found, who: Principal, request_id: str, expect,
         or (want_item is not None and item_id != want_item)
         or (want_label is not None and ev.label != want_label)
         or (labels is not None and ev.labels != labels)
+        or (value is not None and ev.value != value)
     ):
         raise ConflictError(
             f"request_id {request_id!r} was already used for a different request; generate a "
             "new id for every new action (and reuse it only to retry the same one)."
         )
     return Outcome(ev.id, ev.kind, ev.item_idx, item_id, ev.label, True, ev.target_event_id,
-                   decode(ev.labels))
+                   decode(ev.labels), ev.value)

@@ -30,6 +30,11 @@ def is_multilabel(task: str) -> bool:
 
 
 def strategy_names(task: str) -> list[str]:
+    """The strategies a project of `task` takes (a regression project's: `regression`)."""
+    if task == "regression":
+        from .regression import strategy_names as regression_strategies
+
+        return regression_strategies()
     if is_multilabel(task):
         from ..multilabel import multilabel_strategy_names
 
@@ -40,6 +45,10 @@ def strategy_names(task: str) -> list[str]:
 
 
 def model_names(task: str) -> list[str]:
+    if task == "regression":
+        from .regression import model_names as regressors
+
+        return regressors()
     if is_multilabel(task):
         from ..multilabel import multilabel_model_names
 
@@ -51,6 +60,10 @@ def model_names(task: str) -> list[str]:
 
 def default_strategy(task: str) -> str:
     """What `activelab init` records when no --strategy is given."""
+    if task == "regression":
+        from .regression import DEFAULT_STRATEGY as regression_default
+
+        return regression_default
     if is_multilabel(task):
         from ..multilabel import DEFAULT_STRATEGY
 

@@ -1,6 +1,6 @@
 """Response bodies: a leased item and a log outcome, as the JSON API shows them
-(`NextOut`, `EventOut`; a multilabel project's `MultilabelNextOut`, `LabelsEventOut`), with the
-plain-words reason an item was chosen."""
+(`NextOut`, `EventOut`; a multilabel project's `MultilabelNextOut`, `LabelsEventOut`; a regression
+project's `RegressionNextOut`, `ValueEventOut`), with the plain-words reason an item was chosen."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from .schemas import (
     MultilabelNextOut,
     NextOut,
     PredictionOut,
+    RegressionNextOut,
     TermOut,
+    ValueEventOut,
 )
 from .tables import Run
 
@@ -76,6 +78,54 @@ class Presenter:
                                        for lab, p in view["probabilities"]]
             out.why = self.why(leased, view)
         return out
+
+    def regression_next_out(self, who: Principal, leased: Leased | None) -> RegressionNextOut:
+        """`next_out` for a regression project: its unit and range, the model's prediction (and
+        predictive std, when the model has one)."""
+        config = self.runtime.project.config
+        out = RegressionNextOut(**self.next_out(who, leased).model_dump(), unit=config.unit,
+                                value_range=config.value_range)
+        if leased is None or out.done:
+            return out
+        view = self.predicted_value(leased)
+        run = self.run(leased.run_id)
+        if view is not None:
+            out.predicted_value, out.predicted_std = view["value"], view["std"]
+        if out.why.startswith("Random pick: no model yet"):
+            if run is None or run.strategy.endswith("(cold start)") or leased.rank is None:
+                out.why = ("No model yet — until two labeled items have different numbers, the "
+                           "queue spreads over the data (greedy_x: far from what is labeled).")
+            else:
+                out.why = (f"Chosen by {run.strategy} (rank {leased.rank + 1} in the queue of "
+                           f"model #{run.id}, trained on {run.n_labels} labels).")
+        elif view is not None and run is not None and leased.rank is not None:
+            guess = f"{view['value']:.4g}" + ("" if view["std"] is None
+                                                 else f" ± {view['std']:.2g}")
+            out.why = (f"The model predicts {guess}. Chosen by {run.strategy} (rank "
+                       f"{leased.rank + 1} in the queue of model #{run.id}, trained on "
+                       f"{run.n_labels} labels).")
+        return out
+
+    def predicted_value(self, leased: Leased) -> dict | None:
+        """The stored regressor's view of a queued item: {"value": prediction, "std": its
+        predictive std or None}, or None."""
+        if not leased.prediction:
+            return None
+        try:
+            doc = json.loads(leased.prediction)
+            value = float(doc["value"])
+            std = None if doc.get("std") is None else float(doc["std"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not math.isfinite(value):
+            return None
+        if std is not None and not (math.isfinite(std) and std >= 0):
+            std = None
+        return {"value": value, "std": std}
+
+    def value_event_out(self, who: Principal, out: Outcome) -> ValueEventOut:
+        """`event_out` for a regression project: with the number given."""
+        return ValueEventOut(**self.event_out(who, out).model_dump(), value=out.value)
 
     def label_probabilities(self, leased: Leased) -> dict | None:
         """The stored multi-label model's view of a queued item: {"probabilities": [(label,

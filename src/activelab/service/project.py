@@ -30,8 +30,9 @@ CONFIG_FILE = "project.json"
 ITEMS_FILE = "items.jsonl"
 TERMS_FILE = "terms.json"
 DEFAULT_DB_FILE = "activelab.db"
-TASKS = ("classification", "multilabel")
-"""classification: one label per item; multilabel: a set of labels per item (possibly empty)."""
+TASKS = ("classification", "multilabel", "regression")
+"""classification: one label per item; multilabel: a set of labels per item (possibly empty);
+regression: a number per item (no label set)."""
 SET_SEPARATOR = ";"  # joins a multi-label answer in CSV exports, so no such label holds one
 MAX_LABELS = 50
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -58,6 +59,8 @@ class ProjectConfig:
     lease_seconds: int = 600
     retrain_every: int = 10
     queue_size: int = 100
+    value_range: list[float] | None = None  # regression: [min, max] every answer must fall in
+    unit: str = ""  # regression: shown beside the number, e.g. "kg"
     version: int = 1
     extra: dict = field(default_factory=dict)
 

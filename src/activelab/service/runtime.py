@@ -30,6 +30,8 @@ from .project import (
     ProjectError,
     parse_labels,
 )
+from .regression import DEFAULT_MODEL as REGRESSION_MODEL
+from .regression import is_regression, parse_range, parse_unit
 from .settings import from_config, read_settings, validate
 from .tables import Item
 
@@ -44,25 +46,39 @@ class InitReport:
     created: bool
 
 
-def init_project(path, *, data, labels: str, task: str = "classification",
+def init_project(path, *, data, labels: str | None = None, task: str = "classification",
                  strategy: str | None = None, model: str | None = None,
-                 features: str | None = None, db_url: str | None = None) -> InitReport:
+                 features: str | None = None, db_url: str | None = None,
+                 value_range: str | None = None, unit: str | None = None) -> InitReport:
     """Create a project (or re-import its data: idempotent, new items are appended).
+
+    A regression project (`task="regression"`) has no label set: `labels` must be None, and
+    `value_range` (``"MIN,MAX"``) and `unit` bound and name its numbers.
 
     All or nothing: the data, labels and settings are checked before anything is written, and
     a failure after that (a database that refuses) leaves no project folder behind, or an
     existing project as it was."""
     if task not in TASKS:
         raise ProjectError(f"--task {task!r} is not supported; supported: {', '.join(TASKS)}.")
-    label_list = parse_labels(labels, task)
+    label_list, bounds, unit = _answer_spec(task, labels, value_range, unit)
     root = Path(path).expanduser().resolve()
     existing = Project.open(root) if (root / "project.json").is_file() else None
     if existing is not None and existing.config.task != task:
         raise ProjectError(f"{root} is a {existing.config.task} project; pass --task "
                            f"{existing.config.task} (a project's task cannot change).")
     changes = validate({"strategy": strategy, "model": model}, error=ProjectError, task=task)
-    if existing is None and is_multilabel(task):
+    if existing is None and (is_multilabel(task) or is_regression(task)):
         changes.setdefault("strategy", default_strategy(task))
+    if existing is None and is_regression(task):
+        changes.setdefault("model", REGRESSION_MODEL)
+    if existing is not None and is_regression(task):
+        if bounds is not None and bounds != existing.config.value_range:
+            raise ProjectError(
+                f"{root} was created with range {existing.config.value_range}; a project's range "
+                "cannot change (the values given so far were checked against it): pass it again "
+                "or leave --range out.")
+        bounds = existing.config.value_range
+        unit = existing.config.unit if unit is None else unit
     if existing is not None and existing.config.labels != label_list:
         raise ProjectError(
             f"{root} was created with labels {existing.config.labels}; pass those again. A "
@@ -81,13 +97,16 @@ def init_project(path, *, data, labels: str, task: str = "classification",
             root.mkdir(parents=True, exist_ok=True)
             config = ProjectConfig(name=root.name, data=str(Path(data).expanduser().resolve()),
                                    data_kind=source.kind, labels=label_list, task=task,
-                                   features=spec, **changes)
+                                   features=spec, value_range=bounds, unit=unit or "",
+                                   **changes)
             project = Project(root, config)
         else:
             project = Project(root, ProjectConfig.from_dict(asdict(existing.config)))
             project.config.data = str(Path(data).expanduser().resolve())
             project.config.data_kind = source.kind
             project.config.features = spec
+            if is_regression(task):
+                project.config.unit = unit or ""
             for key, value in changes.items():
                 setattr(project.config, key, value)
         project.save_features(X)
@@ -96,6 +115,24 @@ def init_project(path, *, data, labels: str, task: str = "classification",
         project.save_config()
         open_store(project, db_url, items=items, settings=changes).dispose()
     return InitReport(project, len(items), n_new, existing is None)
+
+
+def _answer_spec(task: str, labels, value_range, unit) -> tuple[list[str], list | None, str | None]:
+    """What an answer is: the label set (checked), or, for a regression project, no labels and
+    the range and unit of its numbers."""
+    if is_regression(task):
+        if labels is not None and str(labels).strip():
+            raise ProjectError("a regression project has no label set: drop --labels (each item "
+                               "gets a number; --range MIN,MAX bounds it and --unit names it).")
+        return [], parse_range(value_range, ProjectError), (
+            None if unit is None else parse_unit(unit, ProjectError))
+    if value_range is not None or unit is not None:
+        raise ProjectError("--range and --unit are for regression projects (--task regression); "
+                           f"a {task} project's answers are labels.")
+    if labels is None:
+        raise ProjectError('--labels is needed: the comma-separated label set, e.g. "cat,dog" '
+                           "(only a regression project has none).")
+    return parse_labels(labels, task), None, None
 
 
 # What `init_project` writes in a project folder (write_atomic's and save_features' temporary
@@ -229,8 +266,13 @@ class Runtime:
 
     @property
     def task(self) -> str:
-        """classification or multilabel (`project.TASKS`)."""
+        """classification, multilabel or regression (`project.TASKS`)."""
         return self.project.config.task
+
+    @property
+    def value_range(self) -> list[float] | None:
+        """A regression project's bounds on every answer, [min, max] (None: unbounded)."""
+        return self.project.config.value_range
 
     @property
     def labels(self) -> list[str]:

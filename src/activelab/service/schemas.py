@@ -13,10 +13,18 @@ takes; validation stays the app's own (`LabelError`, 422 too).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .project import MAX_LABELS
@@ -52,6 +60,28 @@ ENUM_MARK = "x-activelab-enum"
 """Marks a field whose values are a set known at run time: "labels", "strategies", "models"."""
 Label = Annotated[str, Field(json_schema_extra={ENUM_MARK: "labels"})]
 """One of the project's labels (an enum of them in the OpenAPI document)."""
+RANGE_MARK = "x-activelab-range"
+"""Marks a regression answer: the OpenAPI document shows the project's range (if any) as its
+``minimum`` and ``maximum``."""
+
+
+def _a_number(value):
+    """A regression answer is a JSON number, finite (the range is the app's check, `LabelError`)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError(
+            "number_type", "must be a JSON number such as 12.5 (not a string, true/false or null)")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise PydanticCustomError(
+            "finite_number", "must be a finite number: NaN and infinity are not answers (skip the "
+                             "item if it cannot be measured)")
+    return number
+
+
+Value = Annotated[float, BeforeValidator(_a_number), Field(json_schema_extra={RANGE_MARK: True})]
 
 
 class ErrorOut(BaseModel):
@@ -100,6 +130,8 @@ class LabelIn(_In):
 
     _one_label = _refuse("labels", "this project gives each item one label: send `label`, a "
                                    "label name, not `labels` (which multilabel projects take)")
+    _not_a_number = _refuse("value", "this project gives each item one label: send `label`, a "
+                                     "label name, not `value` (which regression projects take)")
 
 
 LabelName = Annotated[Name, Field(min_length=1, max_length=100, json_schema_extra={ENUM_MARK: "labels"})]
@@ -116,6 +148,26 @@ class LabelsIn(_In):
 
     _a_set = _refuse("label", "this is a multilabel project: send `labels`, the list of labels "
                               "that apply ([] for none of them), not `label`")
+    _not_a_number = _refuse("value", "this is a multilabel project: send `labels`, the list of "
+                                     "labels that apply, not `value` (which regression projects "
+                                     "take)")
+
+
+_A_NUMBER = ("this is a regression project: send `value`, the item's number (e.g. 12.5), not "
+             "`{}`")
+
+
+class ValueIn(_In):
+    """A regression project's answer: the item's number."""
+
+    item_id: ItemId
+    value: Annotated[Value, Field(description=(
+        "The item's number: finite (no NaN or infinity), and within the project's range when it "
+        "has one (minimum and maximum here)."))]
+    request_id: RequestId
+
+    _no_label = _refuse("label", _A_NUMBER.format("label"))
+    _no_labels = _refuse("labels", _A_NUMBER.format("labels"))
 
 
 class SkipIn(_In):
@@ -277,6 +329,36 @@ class LabelsEventOut(EventOut):
 
     labels: list[Label] | None = Field(description="The labels given, in label-set order ([]: "
                                                    "none of them; None for a skip or an undo).")
+
+
+class RegressionNextOut(NextOut):
+    """The leased item of a regression project: answer it with a number."""
+
+    task: Literal["regression"] = "regression"
+    unit: str = Field("", description='Shown beside the number (e.g. "kg"; "" for none).')
+    value_range: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="[min, max] every answer must fall in "
+                                                      "(None: any finite number).")
+    predicted_value: float | None = Field(
+        None, description="The model's prediction for the item (None before the first model, or "
+                          "for an item picked outside the queue).")
+    predicted_std: float | None = Field(
+        None, ge=0, description="The model's predictive standard deviation, when it has one "
+                                "(the gp model).")
+
+
+class ValueEventOut(EventOut):
+    """A write to a regression project's log (`label` is always None there)."""
+
+    value: float | None = Field(description="The number given (None for a skip or an undo).")
+
+
+class ValueUndoOut(ValueEventOut):
+    undone_event_id: int
+    undone_kind: Literal["label", "relabel", "skip"] = Field(
+        description="What was undone: a label, a relabel or a skip.")
+    undone_value: float | None = Field(description="The number taken back (None for a skip).")
+    next: RegressionNextOut
 
 
 class LabelsUndoOut(LabelsEventOut):

@@ -46,10 +46,14 @@ def validate(values: dict, error: type[Exception] = LabelError,
     """Check a partial update for a project of `task`; raises `error` (LabelError: HTTP 422)
     naming the bad field."""
     from .multilabel import is_multilabel, model_names, refuse_overlap, strategy_names
+    from .regression import is_regression
+    from .regression import refuse_overlap as refuse_regression_overlap
 
     known = {f.name for f in fields(Settings)}
     if is_multilabel(task):
         refuse_overlap(values, error)
+    if is_regression(task):
+        refuse_regression_overlap(values, error)
     out = {}
     for key, value in values.items():
         if value is None:

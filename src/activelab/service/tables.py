@@ -7,7 +7,8 @@ checks that the two agree.
     sessions    browser sign-ins: the hash of a random session id, whose, until when, revoked
     invitations one-time sign-in codes (hashed) for an annotator, until when, used when
     events      the append-only label log: label, relabel, skip, undo, review — who, what, when
-                (`label`: one label; `labels`: a multilabel project's set, a JSON list)
+                (`label`: one label; `labels`: a multilabel project's set, a JSON list;
+                `value`: a regression project's number)
     leases      which annotators hold which item until when (one row per item and annotator)
     queue       the current ranking of unlabeled items by the strategy's score, with the model's
                 top classes for each
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     Index,
@@ -112,6 +114,8 @@ class Event(Base):
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # a multilabel project's answer: a JSON list of label names ("[]": none of them); NULL else
     labels: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # a regression project's answer: a finite number; NULL else
+    value: Mapped[float | None] = mapped_column(Double, nullable=True)
     target_event_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("events.id"), nullable=True
     )

@@ -14,7 +14,10 @@ worker picks up where the last one left off.
 A multilabel project's worker (`task="multilabel"`) trains the multi-label model on the label
 matrix of the resolved items and ranks with the project's multi-label strategy
 (`multilabel_modeling`); its queue stores each label's probability, not the top classes, and
-the accuracy estimate and stopping rules (single-label) are left out.
+the accuracy estimate and stopping rules (single-label) are left out. A regression project's
+(`task="regression"`) trains the project's regressor on the resolved items' numbers and ranks
+with its regression strategy (`regression_modeling`); its queue stores each item's predicted
+number (and predictive std), and the run's note gives the in-sample and cross-validated R².
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .multilabel import is_multilabel
 from .overlap import Overlap
 from .queries import CHANGE_KINDS, current_labels, wanting_condition
+from .regression import is_regression
 from .settings import Settings, read_settings, retrain_requested_at
 from .tables import Event, Item, QueueEntry, Run
 
@@ -69,6 +73,10 @@ class RetrainWorker:
             from .multilabel_modeling import MultilabelServiceLoop
 
             self.loop = MultilabelServiceLoop(X, len(self.labels))
+        elif is_regression(task):
+            from .regression_modeling import RegressionServiceLoop
+
+            self.loop = RegressionServiceLoop(X)
         else:
             self.loop = ServiceLoop(X, len(self.labels), backend=backend, ray_address=ray_address)
         self.insights = ServiceInsights(X.shape[0], len(self.labels))  # and the stopping rules
@@ -167,6 +175,8 @@ class RetrainWorker:
         self._follow_label_set()
         if is_multilabel(self.task):
             return self._retrain_multilabel(settings, last_event_id, labeled, run_no, started, t0)
+        if is_regression(self.task):
+            return self._retrain_regression(settings, last_event_id, labeled, run_no, started, t0)
         code = {name: i for i, name in enumerate(self.labels)}
         y = np.full(self.X.shape[0], UNLABELED, dtype=np.int64)
         random_rows = np.zeros(self.X.shape[0], dtype=bool)
@@ -218,6 +228,40 @@ class RetrainWorker:
         self._replace_queue(run, ranking, lambda r: _label_probabilities(ranking, r))
         log.info("retrained on %d labelled items in %.2fs (%s)", n_labels,
                  time.perf_counter() - t0, ranking.strategy)
+        return run
+
+    def _retrain_regression(self, settings: Settings, last_event_id: int, labeled: dict,
+                            run_no: int, started, t0: float) -> Run:
+        """`_retrain` of a regression project: the numbers, the regression strategy, each queued
+        item's predicted number; the fit's R² in the run's note (`regression_modeling`)."""
+        from .regression_modeling import (
+            describe_fit,
+            fit_figures,
+            rank_regression_pool,
+            value_vector,
+        )
+
+        y = value_vector(labeled, self.X.shape[0])
+        n_labels = int(np.isfinite(y).sum())
+        run = Run(started_at=started, n_labels=n_labels, last_event_id=last_event_id,
+                  strategy=settings.strategy, model=settings.model)
+        try:
+            ranking = rank_regression_pool(self.loop, y, settings.strategy, settings.model,
+                                           settings.queue_size, seed=run_no)
+        except Exception as exc:
+            return self._failed(run, exc)
+        try:
+            note = describe_fit(fit_figures(self.loop, y, ranking.fitted, settings.model,
+                                            seed=run_no))
+        except Exception as exc:  # reported in the run; the queue still swaps
+            log.exception("the regression fit's R² could not be computed")
+            note = f"the fit's R² failed: {type(exc).__name__}: {exc}"[:500]
+        run.status, run.strategy = "ok", ranking.strategy
+        run.insights = dumps({"estimate": None, "stopping": {}, "forecast": None, "note": note})
+        run.finished_at = utcnow()
+        self._replace_queue(run, ranking, lambda r: _predicted_value(ranking, r))
+        log.info("retrained on %d numbers in %.2fs (%s)", n_labels, time.perf_counter() - t0,
+                 ranking.strategy)
         return run
 
     def _failed(self, run: Run, exc: Exception) -> Run:
@@ -306,6 +350,15 @@ def _label_probabilities(ranking, row: int) -> str | None:
     p = ranking.proba[row]
     return json.dumps({"probabilities": [round(float(x), 4) if np.isfinite(x) else None
                                          for x in p], "family": ranking.family})
+
+
+def _predicted_value(ranking, row: int) -> str | None:
+    """What the labeling page shows of a regression project's queued row: the model's predicted
+    number and, when the model has one, its predictive std, as JSON."""
+    if ranking.value is None or not np.isfinite(ranking.value[row]):
+        return None
+    std = None if ranking.std is None else _finite(ranking.std[row])
+    return json.dumps({"value": float(ranking.value[row]), "std": std})
 
 
 def _finite(value) -> float | None:

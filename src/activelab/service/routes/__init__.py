@@ -15,7 +15,8 @@ the label set and annotators need an admin token.
     openapi    GET /openapi.json     the schema (any token; not listed in itself)
 
 A multilabel project's API (`api_router("multilabel")`) answers GET /next, POST /labels and POST
-/undo from `multilabel` instead: an answer there is a set of labels.
+/undo from `multilabel` instead: an answer there is a set of labels; a regression project's
+(`api_router("regression")`) from `regression`: an answer there is a number.
 
 Each route's decorator lists the refusals it can answer (`contract.errors`); every route can
 answer 401 (no valid token) and 413 (a body over the cap), listed here once.
@@ -27,6 +28,7 @@ from fastapi import APIRouter
 
 from ..contract import errors
 from ..multilabel import is_multilabel
+from ..regression import is_regression
 from . import (
     annotators,
     content,
@@ -38,6 +40,7 @@ from . import (
     multilabel,
     openapi,
     progress,
+    regression,
     review,
     settings,
 )
@@ -45,10 +48,10 @@ from . import (
 
 def api_router(task: str = "classification") -> APIRouter:
     """The JSON API of a project of `task` (`project.TASKS`)."""
-    if is_multilabel(task):
+    if is_multilabel(task) or is_regression(task):
         skip = APIRouter()
         skip.routes.extend(r for r in labels.router.routes if r.path == "/skip")
-        labeling = (multilabel.router, skip)
+        labeling = (multilabel.router if is_multilabel(task) else regression.router, skip)
     else:
         labeling = (items.router, labels.router)
     router = APIRouter(prefix="/api")

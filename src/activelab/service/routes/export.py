@@ -15,15 +15,24 @@ from ..deps import AdminPrincipal, ServiceDep
 
 router = APIRouter()
 
-_RESULT = {"type": "object", "required": ["from_name", "to_name", "type", "value"],
-           "properties": {"from_name": {"type": "string", "enum": ["label"]},
-                          "to_name": {"type": "string", "enum": ["image", "text", "item"]},
-                          "type": {"type": "string", "enum": ["choices"]},
-                          "value": {"type": "object", "required": ["choices"], "properties": {
-                              "choices": {"type": "array", "items": {"type": "string"},
-                                          "minItems": 1, "description": (
-                                              "The item's label; a multilabel project's every "
-                                              "label of the set (an empty set: no result).")}}}}}
+_TO_NAME = {"type": "string", "enum": ["image", "text", "item"]}
+_CHOICES = {"type": "object", "required": ["from_name", "to_name", "type", "value"],
+            "properties": {"from_name": {"type": "string", "enum": ["label"]},
+                           "to_name": _TO_NAME,
+                           "type": {"type": "string", "enum": ["choices"]},
+                           "value": {"type": "object", "required": ["choices"], "properties": {
+                               "choices": {"type": "array", "items": {"type": "string"},
+                                           "minItems": 1, "description": (
+                                               "The item's label; a multilabel project's every "
+                                               "label of the set (an empty set: no result).")}}}}}
+_NUMBER = {"type": "object", "required": ["from_name", "to_name", "type", "value"],
+           "description": "A regression project's answer: the item's number.",
+           "properties": {"from_name": {"type": "string", "enum": ["value"]},
+                          "to_name": _TO_NAME,
+                          "type": {"type": "string", "enum": ["number"]},
+                          "value": {"type": "object", "required": ["number"], "properties": {
+                              "number": {"type": "number"}}}}}
+_RESULT = {"anyOf": [_CHOICES, _NUMBER]}
 LABEL_STUDIO_TASKS = {
     "type": "array", "description": "Label Studio tasks, one per labeled item.",
     "items": {"type": "object", "required": ["data", "annotations"], "properties": {

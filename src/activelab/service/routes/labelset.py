@@ -10,6 +10,7 @@ from ..errors import LabelError
 from ..labelset import add_label, additions
 from ..multilabel import is_multilabel
 from ..progress import iso
+from ..regression import is_regression
 from ..schemas import LabelAddIn, LabelAdditionOut, LabelSetOut
 
 router = APIRouter()
@@ -40,12 +41,15 @@ def get_label_set(svc: ServiceDep, who: AdminPrincipal) -> LabelSetOut:
                        "at the same moment."),
                  (422, "Malformed request, or a label that is empty, holds a comma or a "
                        "control character, or would pass the most labels a project has (50); "
-                       "a multilabel project's set is fixed."),
+                       "a multilabel project's set is fixed; a regression project has none."),
              ))
 def post_label_set(body: LabelAddIn, svc: ServiceDep, who: AdminPrincipal) -> LabelSetOut:
     if is_multilabel(svc.runtime.task):
         raise LabelError("a multilabel project's label set is fixed: the sets given so far say "
                          "nothing about a new label (each would read as 'does not apply').",
+                         ("body", "label"))
+    if is_regression(svc.runtime.task):
+        raise LabelError("a regression project has no label set: each answer is a number.",
                          ("body", "label"))
     add_label(svc.runtime.store, svc.runtime.project.config.labels, who, body.label)
     return _label_set(svc)

@@ -27,6 +27,7 @@ from ..multilabel import is_multilabel
 from ..presenter import with_content
 from ..progress import iso
 from ..queries import ItemState, annotator_names, find_item, item_states
+from ..regression import is_regression
 from ..schemas import (
     AgreementOut,
     DecisionOut,
@@ -102,7 +103,7 @@ def get_review(
                  (409, ("The item has no annotator's label to review, or the request_id was "
                         "used for a different request.")),
                  (422, ("Malformed request, a label outside the project's label set, or a "
-                        "multilabel project (no review queue).")),
+                        "multilabel or regression project (no review queue).")),
              ))
 def post_review(body: ReviewIn, svc: ServiceDep, who: AdminPrincipal) -> ReviewOut:
     _single_label(svc)
@@ -116,7 +117,8 @@ def post_review(body: ReviewIn, svc: ServiceDep, who: AdminPrincipal) -> ReviewO
 @router.post("/review/undo", response_model=ReviewOut,
              summary="Undo your most recent review (admin; kept in the log as an undo event)",
              responses=errors(403, (409, _NO_REVIEW),
-                              (422, "Malformed request, or a multilabel project (no review queue).")))
+                              (422, ("Malformed request, or a multilabel or regression "
+                                     "project (no review queue)."))))
 def post_review_undo(body: UndoIn, svc: ServiceDep, who: AdminPrincipal) -> ReviewOut:
     _single_label(svc)
     out = undo_review(svc.runtime.store, who, body.request_id)
@@ -131,6 +133,9 @@ def _single_label(svc, loc=("body",)) -> None:
     if is_multilabel(svc.runtime.task):
         raise LabelError("a multilabel project has no review queue (one annotator labels each "
                          "item); an admin corrects an item's labels with POST /api/labels.", loc)
+    if is_regression(svc.runtime.task):
+        raise LabelError("a regression project has no review queue (one annotator answers each "
+                         "item); an admin corrects an item's number with POST /api/labels.", loc)
 
 
 def _select(states: dict[int, ItemState], state: str) -> list[ItemState]:

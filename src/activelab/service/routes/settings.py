@@ -22,7 +22,7 @@ def get_settings(svc: ServiceDep, who: AdminPrincipal) -> dict:
             responses=errors(
                 403, (422, ("Malformed request, a value out of range, an unknown strategy "
                             "or model, or more than one annotator per item on a multilabel "
-                            "project."))))
+                            "or regression project."))))
 def put_settings(body: SettingsIn, svc: ServiceDep, who: AdminPrincipal) -> dict:
     updated = write_settings(svc.runtime.store, body.model_dump(exclude_none=True),
                              task=svc.runtime.task)
