@@ -32,6 +32,7 @@ STATIC = Path(__file__).with_name("static")
 ASSETS = {
     "label.js": "text/javascript",
     "label-multi.js": "text/javascript",
+    "label-number.js": "text/javascript",
     "progress.js": "text/javascript",
     "login.js": "text/javascript",
     "admin.js": "text/javascript",

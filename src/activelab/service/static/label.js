@@ -4,7 +4,9 @@
 // the labels (more than ten); + and − zoom an image; the annotator's own hotkeys (per project,
 // in this browser). Item text is only ever set as text (textContent, text nodes), never as HTML.
 // A multilabel project (GET /api/next says `task: "multilabel"`) shows a checkbox per label
-// instead (label-multi.js): digits toggle them, Enter submits the set, n "none of these".
+// instead (label-multi.js): digits toggle them, Enter submits the set, n "none of these". A
+// regression project (`task: "regression"`) shows a number box instead (label-number.js): Enter
+// submits the number, a accepts the model's guess.
 "use strict";
 
 (() => {
@@ -21,6 +23,8 @@
   let rejected = false; // the annotator rejected the model's guess for the current item
   let multi = false; // a multilabel project: checkboxes, and an answer that is a set
   const multiLabel = activelab.multiLabel;
+  let numeric = false; // a regression project: a number box, and an answer that is a number
+  const numberAnswer = activelab.numberAnswer;
   const view = { zoom: 1, x: 0, y: 0, contrast: 100, brightness: 100 }; // image display
 
   const $ = (id) => document.getElementById(id);
@@ -49,6 +53,10 @@
       b.disabled = value || (b.id !== "undo" && (!current || current.done));
     });
     if (multi) multiLabel.setDisabled(value || !current || current.done);
+    if (numeric) {
+      numberAnswer.setDisabled(value || !current || current.done);
+      if (!value) numberAnswer.focus();
+    }
     document.body.dataset.busy = value ? "1" : "0";
   }
 
@@ -179,15 +187,15 @@
   function layout() {
     const pred = guess();
     const working = current && !current.done;
-    const deciding = !multi && decideMode() && pred !== null && !rejected;
+    const deciding = !multi && !numeric && decideMode() && pred !== null && !rejected;
     $("decide").hidden = !deciding;
-    $("label-buttons").hidden = deciding;
-    const searchHidden = multi || deciding || !working || labels.length < SEARCH_FROM;
+    $("label-buttons").hidden = deciding || numeric;
+    const searchHidden = multi || numeric || deciding || !working || labels.length < SEARCH_FROM;
     if (searchHidden !== $("search-row").hidden) {
       $("search-row").hidden = searchHidden;
       applyFilter();
     }
-    const fallback = !multi && decideMode() && working && pred === null;
+    const fallback = !multi && !numeric && decideMode() && working && pred === null;
     $("decide-note").hidden = !fallback;
     $("decide-note").textContent = fallback
       ? "No model guess for this item yet (no model so far, or picked outside the queue): pick its label." : "";
@@ -316,10 +324,24 @@
     renderButtons();
   }
 
+  // Switch the page to a regression project's: a number box, no label buttons, no accept /
+  // reject mode and no hotkeys.
+  function enterNumeric() {
+    numeric = true;
+    $("decide-mode").parentElement.hidden = true;
+    $("hotkeys-open").hidden = true;
+    $("label-buttons").hidden = true;
+    $("number-help").hidden = false;
+    $("help").hidden = true;
+    document.body.dataset.task = "regression";
+    numberAnswer.render($("number-answer"), { submit: submitLabel, skip, undo });
+  }
+
   function render(next) {
     current = next;
     rejected = false;
     if (next.task === "multilabel" && !multi) enterMulti();
+    if (next.task === "regression" && !numeric) enterNumeric();
     if (Array.isArray(next.labels) && next.labels.join("\n") !== labels.join("\n")) {
       labels = next.labels; // the label set grew
       loadHotkeys();
@@ -372,6 +394,10 @@
         ? `Model's guess (ticked): ${multiLabel.said(probs.filter((p) => p.probability >= 0.5).map((p) => p.label))}`
         : "";
     }
+    if (numeric) {
+      numberAnswer.show(next);
+      $("prediction").textContent = numberAnswer.describe(next);
+    }
     document.querySelectorAll("#label-buttons button").forEach((b) => {
       b.classList.toggle("predicted", pred.length > 0 && b.dataset.label === pred[0].label);
     });
@@ -393,16 +419,20 @@
     }
   }
 
-  // Send an answer: one label, or (multilabel) the list of labels that apply.
+  // Send an answer: one label, (multilabel) the list of labels that apply, or (regression) a
+  // number.
   async function submitLabel(label) {
     if (busy || !current || current.done) return;
     setBusy(true);
     const body = multi ? { item_id: current.item_id, labels: label, request_id: requestId() }
-      : { item_id: current.item_id, label, request_id: requestId() };
+      : numeric ? { item_id: current.item_id, value: label, request_id: requestId() }
+        : { item_id: current.item_id, label, request_id: requestId() };
     try {
       const out = await api("POST", "/api/labels", body);
       $("count").textContent = String(out.annotator_count);
-      setStatus(`Saved “${multi ? multiLabel.said(out.labels) : label}” for ${out.item_id}.`, "ok");
+      const what = multi ? multiLabel.said(out.labels) : numeric
+        ? numberAnswer.said(out.value) + (current.unit ? ` ${current.unit}` : "") : label;
+      setStatus(`Saved “${what}” for ${out.item_id}.`, "ok");
       await loadNext();
     } catch (err) {
       setStatus(err.message, "error");
@@ -429,7 +459,8 @@
     try {
       const out = await api("POST", "/api/undo", { request_id: requestId() });
       const what = out.undone_kind === "skip" ? "skip" : multi
-        ? `labels “${multiLabel.said(out.undone_labels)}”` : `label “${out.undone_label}”`;
+        ? `labels “${multiLabel.said(out.undone_labels)}”` : numeric
+          ? `value “${numberAnswer.said(out.undone_value)}”` : `label “${out.undone_label}”`;
       setStatus(`Undid your ${what} on ${out.item_id}.`, "ok");
       render(out.next);
     } catch (err) {
@@ -456,7 +487,11 @@
     const deciding = document.body.dataset.mode === "decide";
     const isImage = !$("image-tools").hidden;
     let act = null;
-    if (/^[0-9]$/.test(key)) act = () => pickShown(key);
+    if (numeric && (key === "Enter" || key === "a") && !(ev.target instanceof HTMLButtonElement)) {
+      act = key === "a" ? numberAnswer.acceptGuess : numberAnswer.send;
+    } else if (numeric && /^[0-9.-]$/.test(key)) {
+      numberAnswer.focus(); // the digit goes into the box
+    } else if (/^[0-9]$/.test(key)) act = () => pickShown(key);
     else if (key === "s") act = skip;
     else if (key === "u") act = undo;
     else if (multi && key === "Enter" && !(ev.target instanceof HTMLButtonElement)) act = () => submitLabel(multiLabel.chosen());
