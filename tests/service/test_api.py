@@ -74,7 +74,7 @@ def test_revoked_token_is_refused(api):
 def test_me(api):
     body = api.get("/api/me", as_="admin").json()
     assert body == {"name": "admin", "is_admin": True, "annotator_count": 0, "project": "proj",
-                    "labels": ["red", "blue"]}
+                    "labels": ["red", "blue"], "task": "classification"}
 
 
 def test_next_leases_one_item_per_annotator(api):

@@ -97,6 +97,12 @@ def test_the_number_page_by_keyboard(regression_app, browser_page, tmp_path):  #
         page.keyboard.press("a")
         _settled(page, item, same=False)
         assert f"for {item}" in page.inner_text("#status")
+        # the progress page speaks of R², not of classes or accuracy
+        page.goto(f"{server.url}/progress")
+        page.wait_for_function("() => document.getElementById('insights').textContent.includes('R²')")
+        assert page.is_hidden("#balance-card")
+        assert "cross-validated R²" in page.inner_text("#curve-title")
+        assert "for classification projects" in page.inner_text("#insights")
     from sqlalchemy import select
 
     from activelab.service.tables import Event, Item

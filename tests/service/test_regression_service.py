@@ -354,9 +354,14 @@ def test_the_worker_ranks_a_regression_queue_as_the_library_does(reg_api):
     assert nxt["predicted_value"] == pytest.approx(float(fitted.predict(X[[idx]])[0]))
     assert nxt["predicted_std"] is None and nxt["prediction"] is None
     assert nxt["why"].startswith("The model predicts") and "Chosen by igs" in nxt["why"]
-    note = api.get("/api/progress").json()["insights"]["note"]
+    progress = api.get("/api/progress").json()
+    note = progress["insights"]["note"]
     assert "in-sample R²" in note and "5-fold cross-validated R²" in note
     assert "for classification projects" in note
+    point = progress["learning_curve"][-1]  # the progress page's curve: cross-validated R²
+    assert (point["run"], point["n_labels"]) == (run.id, 12) and point["cv_r2"] <= 1
+    assert point["cv_accuracy"] is None and progress["per_class"] == {}
+    assert api.get("/api/me").json()["task"] == "regression"
     # a Gaussian process ranks by its predictive std, and the page shows it
     api.put("/api/settings", {"strategy": "gp_std", "model": "gp"}, as_="admin")
     assert worker.run_once(force=True).strategy == "gp_std"

@@ -101,8 +101,9 @@ def progress(store: Store, labels: list[str]) -> dict:
         "labels_over_time": labels_over_time(events),
         "learning_curve": [
             {"n_labels": r.n_labels, "cv_accuracy": r.cv_accuracy, "run": r.id,
-             "strategy": r.strategy, "at": iso(r.finished_at), **_estimate_point(doc)}
-            for r, doc in ok if r.cv_accuracy is not None or doc.get("estimate")
+             "strategy": r.strategy, "at": iso(r.finished_at), **_estimate_point(doc),
+             **_fit_point(doc)}
+            for r, doc in ok if _on_curve(r, doc)
         ],
         "insights": _latest_insights(ok),
         "queue_scores": [{"rank": r, "score": sc, "item_id": iid} for r, sc, iid in queue],
@@ -115,6 +116,22 @@ def _estimate_point(doc: dict) -> dict:
     est = doc.get("estimate") or {}
     return {"estimated_accuracy": est.get("accuracy"), "estimate_low": est.get("low"),
             "estimate_high": est.get("high")}
+
+
+def _on_curve(run, doc: dict) -> bool:
+    """Whether a run is a point of the learning curve: it has a cross-validated accuracy, an
+    accuracy estimate, or (regression) a cross-validated R²."""
+    return (run.cv_accuracy is not None or bool(doc.get("estimate"))
+            or _fit_point(doc).get("cv_r2") is not None)
+
+
+def _fit_point(doc: dict) -> dict:
+    """A regression project's run: its cross-validated and in-sample R² (`regression_modeling`);
+    nothing for the others."""
+    fit = doc.get("fit")
+    if not isinstance(fit, dict):
+        return {}
+    return {"cv_r2": fit.get("r2_cv"), "r2_in_sample": fit.get("r2_in_sample")}
 
 
 def _latest_insights(ok: list) -> dict | None:

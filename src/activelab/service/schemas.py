@@ -551,6 +551,9 @@ class MeOut(BaseModel):
     annotator_count: int
     project: str
     labels: list[Label]
+    task: Literal["classification", "multilabel", "regression"] = Field(
+        "classification", description="What an answer is: one label, a set of labels, or a "
+                                      "number.")
 
 
 class LoginIn(_In):

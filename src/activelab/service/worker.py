@@ -250,14 +250,16 @@ class RetrainWorker:
                                            settings.queue_size, seed=run_no)
         except Exception as exc:
             return self._failed(run, exc)
+        figures = None
         try:
-            note = describe_fit(fit_figures(self.loop, y, ranking.fitted, settings.model,
-                                            seed=run_no))
+            figures = fit_figures(self.loop, y, ranking.fitted, settings.model, seed=run_no)
+            note = describe_fit(figures)
         except Exception as exc:  # reported in the run; the queue still swaps
             log.exception("the regression fit's R² could not be computed")
             note = f"the fit's R² failed: {type(exc).__name__}: {exc}"[:500]
         run.status, run.strategy = "ok", ranking.strategy
-        run.insights = dumps({"estimate": None, "stopping": {}, "forecast": None, "note": note})
+        run.insights = dumps({"estimate": None, "stopping": {}, "forecast": None, "note": note,
+                              "fit": figures})
         run.finished_at = utcnow()
         self._replace_queue(run, ranking, lambda r: _predicted_value(ranking, r))
         log.info("retrained on %d numbers in %.2fs (%s)", n_labels, time.perf_counter() - t0,

@@ -16,4 +16,5 @@ def get_me(svc: ServiceDep, who: CurrentPrincipal) -> MeOut:
     with svc.runtime.store.read() as s:
         count = annotator_count(s, who.id)
     return MeOut(name=who.name, is_admin=who.is_admin, annotator_count=count,
-                 project=svc.runtime.project.config.name, labels=svc.runtime.labels)
+                 project=svc.runtime.project.config.name, labels=svc.runtime.labels,
+                 task=svc.runtime.task)

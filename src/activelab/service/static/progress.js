@@ -217,14 +217,25 @@
         prog.labels_over_time.map((p, i) => [(times[i] - times[0]) / div, p.labeled]),
         { ymin: 0, ymax: niceMax(Math.max(1, ...prog.labels_over_time.map((p) => p.labeled)), true), step: true,
           yInteger: true, xfmt: (x) => `${+x.toFixed(1)} ${unit}`, yfmt: (y) => y.toFixed(0) });
+      const regression = me.task === "regression"; // numbers: no classes, R² not accuracy
+      $("balance-card").hidden = regression;
       const names = Object.keys(prog.per_class);
-      bars($("balance"), names.map((n) => prog.per_class[n]), names, { yfmt: (y) => y.toFixed(0) });
-      const cv = prog.learning_curve.filter((p) => p.cv_accuracy !== null);
-      line($("curve"), cv.map((p) => [p.n_labels, p.cv_accuracy]),
-        { ymin: 0, ymax: 1, xfmt: (x) => `${+x.toFixed(1)}`, yfmt: (y) => y.toFixed(2), dots: true,
-          xlabel: "labels",
-          none: prog.runs.length ? "after a retrain with ≥ 2 labels in each of two classes"
-                                 : "after the first retrain" });
+      if (!regression) bars($("balance"), names.map((n) => prog.per_class[n]), names, { yfmt: (y) => y.toFixed(0) });
+      if (regression) {
+        $("curve-title").textContent = "Learning curve (cross-validated R² vs. labels)";
+        const r2 = prog.learning_curve.filter((p) => typeof p.cv_r2 === "number");
+        line($("curve"), r2.map((p) => [p.n_labels, p.cv_r2]),
+          { ymin: Math.min(0, ...r2.map((p) => Math.floor(p.cv_r2))), ymax: 1,
+            xfmt: (x) => `${+x.toFixed(1)}`, yfmt: (y) => y.toFixed(2), dots: true, xlabel: "labels",
+            none: "after a retrain with ≥ 10 labels holding two different numbers" });
+      } else {
+        const cv = prog.learning_curve.filter((p) => p.cv_accuracy !== null);
+        line($("curve"), cv.map((p) => [p.n_labels, p.cv_accuracy]),
+          { ymin: 0, ymax: 1, xfmt: (x) => `${+x.toFixed(1)}`, yfmt: (y) => y.toFixed(2), dots: true,
+            xlabel: "labels",
+            none: prog.runs.length ? "after a retrain with ≥ 2 labels in each of two classes"
+                                   : "after the first retrain" });
+      }
       const scored = prog.queue_scores.filter((q) => q.score !== null);
       if (scored.length) {
         bars($("queue"), scored.map((q) => q.score), null,
