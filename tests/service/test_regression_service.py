@@ -327,9 +327,9 @@ def test_the_worker_ranks_a_regression_queue_as_the_library_does(reg_api):
     worker = api.service.worker
     cold = worker.run_once(force=True)  # no numbers yet: greedy_x spreads the first labels
     assert cold.status == "ok" and cold.strategy == "greedy_x (cold start)"
-    first = api.next("admin")
+    first, second = api.next("admin"), api.next("bob")
     assert first["rank"] == 1 and first["predicted_value"] is None
-    assert "No model yet" in first["why"]
+    assert "No model yet" in first["why"] and "No model yet" in second["why"]
     runtime = api.service.runtime
     given = {}
     for _ in range(12):

@@ -91,8 +91,9 @@ class Presenter:
         run = self.run(leased.run_id)
         if view is not None:
             out.predicted_value, out.predicted_std = view["value"], view["std"]
-        if out.why.startswith("Random pick: no model yet"):
-            if run is None or run.strategy.endswith("(cold start)") or leased.rank is None:
+        cold = run is not None and leased.rank is not None and run.strategy.endswith("(cold start)")
+        if cold or out.why.startswith("Random pick: no model yet"):
+            if cold or run is None or leased.rank is None:
                 out.why = ("No model yet — until two labeled items have different numbers, the "
                            "queue spreads over the data (greedy_x: far from what is labeled).")
             else:
