@@ -205,6 +205,15 @@ def test_other_projects_refuse_a_value(api):
     assert "ValueIn" not in schemas and "RegressionNextOut" not in schemas
 
 
+def test_a_multilabel_body_refuses_a_value():
+    from pydantic import ValidationError
+
+    from activelab.service.schemas import LabelsIn
+
+    with pytest.raises(ValidationError, match="multilabel project: send `labels`.*not `value`"):
+        LabelsIn.model_validate({"item_id": "r1", "value": 2.0, "request_id": rid()})
+
+
 def test_the_document_describes_the_regression_api(reg_api):
     doc = reg_api.get("/api/openapi.json").json()
     s = doc["components"]["schemas"]
