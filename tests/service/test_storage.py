@@ -39,7 +39,7 @@ def test_migrations_create_exactly_the_models(db_url):
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         assert diff == []
-        assert version == "0008"
+        assert version == "0009"
     finally:
         store.dispose()
 

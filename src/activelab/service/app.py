@@ -24,6 +24,11 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
     `supervisor.WorkerProcess` (a process of its own); by default a `worker.RetrainWorker` runs
     in a thread of this process. It starts and stops with the app (lifespan) unless
     `start_worker` is False (tests drive it by hand through `app.state.service.worker`)."""
+    stream = runtime.task == "stream"
+    if stream:  # the learner lives in this process (stream_service); no retrain worker
+        from .stream_service import NoWorker
+
+        worker = NoWorker()
     if worker is None:
         from .worker import RetrainWorker  # imports the modeling stack (scikit-learn)
 
@@ -48,7 +53,11 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
         docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
     )
     app.state.service = Service(runtime, worker)
-    app.include_router(api_router(runtime.task))
+    if stream:
+        from .stream_service import StreamBook
+
+        app.state.service.stream = StreamBook(runtime)
+    app.include_router(api_router(runtime.task, runtime.project.config.dim))
     app.include_router(pages.router)
     app.add_middleware(LimitsMiddleware)
 

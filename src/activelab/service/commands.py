@@ -3,6 +3,8 @@
     activelab init PROJECT --data PATH --labels "a,b" [--task classification|multilabel] [--strategy margin]
                    [--model logreg] [--features auto] [--db URL]
     activelab init PROJECT --data PATH --task regression [--range MIN,MAX] [--unit kg] [...]
+    activelab init PROJECT --task stream --labels "a,b" --dim N [--budget 0.1]
+                   [--selector variable_uncertainty] [--model sgd] [--db URL]
     activelab serve PROJECT [--host 127.0.0.1] [--port 8000] [--db URL]
     activelab export PROJECT [--format csv|jsonl|parquet|labelstudio] [--out FILE] [--history]
                      [--image-root URL] [--db URL]
@@ -61,14 +63,17 @@ def _db_option():
 
 def init(
     project: Path = typer.Argument(..., help="Project folder to create (or re-import into)."),
-    data: Path = typer.Option(..., "--data", help="A folder of PNG/JPEG images, a CSV/Parquet table, or JSONL text."),
+    data: Optional[Path] = typer.Option(None, "--data", help="A folder of PNG/JPEG images, a CSV/Parquet table, or JSONL text (not for --task stream)."),
     labels: Optional[str] = typer.Option(None, "--labels", help='Comma-separated label set, e.g. "benign,malignant" (not for --task regression).'),
-    task: str = typer.Option("classification", "--task", help="classification (one label per item), multilabel (a set of labels per item, possibly none) or regression (a number per item)."),
+    task: str = typer.Option("classification", "--task", help="classification (one label per item), multilabel (a set of labels per item, possibly none), regression (a number per item) or stream (items arrive through the API; the label of each is asked for, or not, at once)."),
     strategy: Optional[str] = typer.Option(None, "--strategy", help="Query strategy (default auto: TypiClust while labels are few, BADGE after; see `activelab strategies`)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model (default logreg; see `activelab models`)."),
     features: Optional[str] = typer.Option(None, "--features", help="auto, pixels[:N], ssl[:N], tfidf[:COLUMN], sentence[:COLUMN], columns:A,B or a .npy embedding file."),
     value_range: Optional[str] = typer.Option(None, "--range", help='Regression: MIN,MAX every answer must fall in, e.g. "0,100".'),
     unit: Optional[str] = typer.Option(None, "--unit", help='Regression: the unit shown beside the number, e.g. "kg".'),
+    budget: Optional[str] = typer.Option(None, "--budget", help="Stream: the labeling rate in (0, 1], the share of arriving items whose label may be bought (default 0.1)."),
+    dim: Optional[str] = typer.Option(None, "--dim", help="Stream: how many features each arriving item has."),
+    selector: Optional[str] = typer.Option(None, "--selector", help="Stream: the stream selector (default variable_uncertainty; see docs/stream.md)."),
     db: Optional[str] = _db_option(),
 ) -> None:
     """Create a labeling project from a data folder or file (re-running it re-imports, idempotently)."""
@@ -76,9 +81,17 @@ def init(
 
     report = init_project(project, data=data, labels=labels, task=task, strategy=strategy,
                           model=model, features=features, db_url=db, value_range=value_range,
-                          unit=unit)
+                          unit=unit, budget=budget, dim=dim, selector=selector)
     cfg = report.project.config
     verb = "created" if report.created else "updated"
+    if cfg.task == "stream":
+        typer.echo(f"{verb} stream project {cfg.name!r} at {report.project.root}: labels "
+                   f"{', '.join(cfg.labels)}, {cfg.dim} features per item, budget {cfg.budget:g}, "
+                   f"selector {cfg.strategy}, model {cfg.model}; items arrive through POST "
+                   "/api/stream/items (admin token).")
+        typer.echo(f"next: activelab token add {report.project.root} YOUR_NAME --admin, then "
+                   f"activelab serve {report.project.root}")
+        return
     if cfg.task == "regression":
         bounds = "any number" if cfg.value_range is None else (
             f"numbers from {cfg.value_range[0]:g} to {cfg.value_range[1]:g}")
@@ -135,10 +148,16 @@ def serve(
     typer.echo(f"labeling {runtime.project.config.name!r} ({len(runtime.items)} items) at "
                f"http://{shown}:{port}/ — sign in at http://{shown}:{port}/login with a token or "
                "an invitation code.")
-    worker = WorkerProcess(runtime.store, runtime.project.root, db_url=db,
-                           log_level="warning" if log_level in ("warning", "error", "critical")
-                           else "info", backend=None if backend == "memory" else backend,
-                           ray_address=ray_address)
+    if runtime.task == "stream":  # the learner lives in the API process (stream_service)
+        from .stream_service import NoWorker
+
+        worker = NoWorker()
+    else:
+        worker = WorkerProcess(runtime.store, runtime.project.root, db_url=db,
+                               log_level="warning" if log_level in ("warning", "error",
+                                                                    "critical") else "info",
+                               backend=None if backend == "memory" else backend,
+                               ray_address=ray_address)
     app = create_app(runtime, worker=worker)
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1,

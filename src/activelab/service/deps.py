@@ -28,6 +28,7 @@ class Service:
         self.runtime = runtime
         self.worker = worker
         self.present = Presenter(runtime)
+        self.stream = None  # a stream project's learner (`stream_service.StreamBook`)
 
 
 def service(request: Request) -> Service:

@@ -19,6 +19,12 @@ cell, with status ``labeled``: none of the labels applies).
 A regression project exports a ``value`` column instead: each item's number (a JSON number, a
 Parquet ``double``, a number in CSV; Label Studio: a ``number`` result from a ``value`` control,
 ``<Number name="value" toName="…"/>``).
+
+A stream project exports every arrival, in arrival order (`STREAM_FIELDS`): its position `seq`,
+whether its label was asked for (`queried`; ``false`` rows are kept for audit, status
+``not_queried``), the selector's reason, the learner's prediction on arrival, the current label
+(as a classification project's), when it arrived, its features (a list; JSON text in CSV) and
+text. Its history is the classification log's; Label Studio tasks hold the queried items.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ SET_HISTORY_FIELDS = tuple("labels" if f == "label" else f for f in HISTORY_FIEL
 VALUE_CURRENT_FIELDS = tuple("value" if f == "label" else f for f in CURRENT_FIELDS)
 VALUE_HISTORY_FIELDS = tuple("value" if f == "label" else f for f in HISTORY_FIELDS)
 """A regression project's columns: `value`, a number, where a classification project has `label`."""
+STREAM_FIELDS = ("item_id", "seq", "queried", "reason", "predicted_label", "label", "annotator",
+                 "labeled_at", "event_id", "status", "arrived_at", "features", "text")
 
 
 def export_rows(store: Store, history: bool = False,
@@ -63,6 +71,8 @@ def export_rows(store: Store, history: bool = False,
         return _answer_rows(store, history, "labels", lambda ev: decode(ev.labels))
     if is_regression(task):
         return _answer_rows(store, history, "value", lambda ev: ev.value)
+    if task == "stream" and not history:
+        return _stream_rows(store)
     with store.read() as s:
         ids = dict(s.execute(select(Item.idx, Item.item_id)).all())
         names = annotator_names(s)
@@ -87,6 +97,33 @@ def current_row(item_id: str, state, names: dict) -> dict:
             "annotator": ";".join(names.get(a, "?") for a in state.credited) or None,
             "labeled_at": None if ev is None else iso(ev.created_at),
             "event_id": None if ev is None else ev.id, "status": state.status}
+
+
+def _stream_rows(store: Store) -> tuple[tuple[str, ...], list[dict]]:
+    """`export_rows` of a stream project: every arrival in arrival order, with its decision and
+    (when queried and labeled) its current label."""
+    from .tables import StreamItem
+
+    with store.read() as s:
+        names = annotator_names(s)
+        states = item_states(s)
+        arrivals = s.scalars(select(StreamItem).order_by(StreamItem.seq)).all()
+    rows = []
+    for a in arrivals:
+        if a.item_idx is None:
+            current = {"label": None, "annotator": None, "labeled_at": None, "event_id": None,
+                       "status": "not_queried"}
+        elif a.item_idx in states:
+            current = current_row(a.item_id, states[a.item_idx], names)
+            del current["item_id"]
+        else:
+            current = {"label": None, "annotator": None, "labeled_at": None, "event_id": None,
+                       "status": "queued"}
+        rows.append({"item_id": a.item_id, "seq": a.seq, "queried": bool(a.queried),
+                     "reason": a.reason, "predicted_label": a.predicted_label, **current,
+                     "arrived_at": iso(a.created_at), "features": json.loads(a.features),
+                     "text": a.text})
+    return STREAM_FIELDS, rows
 
 
 def _answer_rows(store: Store, history: bool, column: str,
@@ -121,6 +158,8 @@ def render(fields: tuple[str, ...], rows: list[dict], fmt: str) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
+    if "features" in fields:  # a stream item's features in one cell: JSON
+        rows = [{**r, "features": json.dumps(r["features"])} for r in rows]
     if "labels" in fields:  # a set of labels in one cell: a;b
         rows = [{**r, "labels": None if r["labels"] is None else SET_SEPARATOR.join(r["labels"])}
                 for r in rows]
@@ -140,6 +179,8 @@ def encode(fields: tuple[str, ...], rows: list[dict], fmt: str, *, items: dict |
             raise LabelError("the Label Studio format holds each item's current label, not the "
                              "history of the log; export the history as csv, jsonl or parquet.",
                              ("query", "history"))
+        if "queried" in fields:  # a stream: only the queried items are labeling tasks
+            rows = [r for r in rows if r["queried"]]
         tasks = label_studio_tasks(rows, items or {}, data_root, image_root)
         return json.dumps(tasks, ensure_ascii=False, indent=1).encode("utf-8")
     if fmt not in FORMATS:
@@ -196,8 +237,8 @@ def label_studio_tasks(rows: list[dict], items: dict, data_root=None,
     return tasks
 
 
-_INTEGERS = ("event_id", "target_event_id")
-_TIMES = ("labeled_at", "at")
+_INTEGERS = ("event_id", "target_event_id", "seq")
+_TIMES = ("labeled_at", "at", "arrived_at")
 
 
 def _parquet(fields: tuple[str, ...], rows: list[dict]) -> bytes:
@@ -217,6 +258,10 @@ def _parquet(fields: tuple[str, ...], rows: list[dict]) -> bytes:
             columns[name] = pa.array(values, type=pa.list_(pa.string()))
         elif name == "value":
             columns[name] = pa.array(values, type=pa.float64())
+        elif name == "queried":
+            columns[name] = pa.array(values, type=pa.bool_())
+        elif name == "features":
+            columns[name] = pa.array(values, type=pa.list_(pa.float64()))
         elif name in _TIMES:
             columns[name] = pa.array([None if v is None else datetime.fromisoformat(v)
                                       for v in values], type=pa.timestamp("us", tz="UTC"))

@@ -30,7 +30,12 @@ def is_multilabel(task: str) -> bool:
 
 
 def strategy_names(task: str) -> list[str]:
-    """The strategies a project of `task` takes (a regression project's: `regression`)."""
+    """The strategies a project of `task` takes (a regression project's: `regression`; a
+    stream project's: its stream selectors)."""
+    if task == "stream":
+        from .stream_service import selector_names
+
+        return selector_names()
     if task == "regression":
         from .regression import strategy_names as regression_strategies
 
@@ -45,6 +50,10 @@ def strategy_names(task: str) -> list[str]:
 
 
 def model_names(task: str) -> list[str]:
+    if task == "stream":
+        from .stream_service import model_names as stream_models
+
+        return stream_models()
     if task == "regression":
         from .regression import model_names as regressors
 

@@ -30,9 +30,10 @@ CONFIG_FILE = "project.json"
 ITEMS_FILE = "items.jsonl"
 TERMS_FILE = "terms.json"
 DEFAULT_DB_FILE = "activelab.db"
-TASKS = ("classification", "multilabel", "regression")
+TASKS = ("classification", "multilabel", "regression", "stream")
 """classification: one label per item; multilabel: a set of labels per item (possibly empty);
-regression: a number per item (no label set)."""
+regression: a number per item (no label set); stream: items arrive one at a time through the API
+and a stream selector decides at once whether to ask for the label (`stream_service`)."""
 SET_SEPARATOR = ";"  # joins a multi-label answer in CSV exports, so no such label holds one
 MAX_LABELS = 50
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -61,6 +62,9 @@ class ProjectConfig:
     queue_size: int = 100
     value_range: list[float] | None = None  # regression: [min, max] every answer must fall in
     unit: str = ""  # regression: shown beside the number, e.g. "kg"
+    budget: float | None = None  # stream: the labeling rate in (0, 1]
+    dim: int | None = None  # stream: how many features each arriving item has
+    seed: int = 0  # stream: seeds the learner, so a restart rebuilds it exactly
     version: int = 1
     extra: dict = field(default_factory=dict)
 

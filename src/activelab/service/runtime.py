@@ -33,6 +33,7 @@ from .project import (
 from .regression import DEFAULT_MODEL as REGRESSION_MODEL
 from .regression import is_regression, parse_range, parse_unit
 from .settings import from_config, read_settings, validate
+from .stream_service import is_stream
 from .tables import Item
 
 OWNER_KEY = "project"
@@ -46,10 +47,11 @@ class InitReport:
     created: bool
 
 
-def init_project(path, *, data, labels: str | None = None, task: str = "classification",
+def init_project(path, *, data=None, labels: str | None = None, task: str = "classification",
                  strategy: str | None = None, model: str | None = None,
                  features: str | None = None, db_url: str | None = None,
-                 value_range: str | None = None, unit: str | None = None) -> InitReport:
+                 value_range: str | None = None, unit: str | None = None,
+                 budget=None, dim=None, selector: str | None = None) -> InitReport:
     """Create a project (or re-import its data: idempotent, new items are appended).
 
     A regression project (`task="regression"`) has no label set: `labels` must be None, and
@@ -60,6 +62,16 @@ def init_project(path, *, data, labels: str | None = None, task: str = "classifi
     existing project as it was."""
     if task not in TASKS:
         raise ProjectError(f"--task {task!r} is not supported; supported: {', '.join(TASKS)}.")
+    if is_stream(task):
+        return _init_stream(path, data=data, labels=labels, strategy=strategy, model=model,
+                            features=features, db_url=db_url, value_range=value_range, unit=unit,
+                            budget=budget, dim=dim, selector=selector)
+    if budget is not None or dim is not None or selector is not None:
+        raise ProjectError("--budget, --dim and --selector are for stream projects (--task "
+                           f"stream); a {task} project labels the items of --data.")
+    if data is None:
+        raise ProjectError("--data is needed: a folder of images, a CSV/Parquet table or JSONL "
+                           "text (only a stream project, --task stream, has none).")
     label_list, bounds, unit = _answer_spec(task, labels, value_range, unit)
     root = Path(path).expanduser().resolve()
     existing = Project.open(root) if (root / "project.json").is_file() else None
@@ -135,6 +147,73 @@ def _answer_spec(task: str, labels, value_range, unit) -> tuple[list[str], list 
     return parse_labels(labels, task), None, None
 
 
+def _init_stream(path, *, data, labels, strategy, model, features, db_url, value_range, unit,
+                 budget, dim, selector) -> InitReport:
+    """`init_project` for a stream project: no data (items arrive through the API), a label set,
+    the labeling rate, the items' width, the stream selector and model. Re-running it with the
+    same settings is a no-op; other settings are refused (the learner replays its decisions
+    with them)."""
+    from .stream_service import (
+        DEFAULT_MODEL,
+        DEFAULT_SELECTOR,
+        model_names,
+        parse_budget,
+        parse_dim,
+        selector_names,
+    )
+
+    if data is not None:
+        raise ProjectError("a stream project has no --data: its items arrive one at a time "
+                           "through POST /api/stream/items.")
+    for given, name in ((value_range, "--range"), (unit, "--unit"), (features, "--features")):
+        if given is not None:
+            raise ProjectError(f"{name} is not for stream projects: an arriving item carries "
+                               "its own features (--dim of them).")
+    if strategy is not None:
+        raise ProjectError("a stream project takes --selector (a stream selector, e.g. "
+                           "variable_uncertainty), not --strategy.")
+    if labels is None:
+        raise ProjectError('--labels is needed: the comma-separated label set, e.g. "cat,dog".')
+    label_list = parse_labels(labels, "stream")
+    rate, width = parse_budget(budget, ProjectError), parse_dim(dim, ProjectError)
+    selector = selector or DEFAULT_SELECTOR
+    model = model or DEFAULT_MODEL
+    if selector not in selector_names():
+        raise ProjectError(f"unknown stream selector {selector!r}; known: "
+                           f"{', '.join(selector_names())}.")
+    if model not in model_names():
+        raise ProjectError(f"unknown stream model {model!r}; known: {', '.join(model_names())}.")
+    root = Path(path).expanduser().resolve()
+    existing = Project.open(root) if (root / CONFIG_FILE).is_file() else None
+    if existing is not None:
+        cfg = existing.config
+        if cfg.task != "stream":
+            raise ProjectError(f"{root} is a {cfg.task} project; pass --task {cfg.task} (a "
+                               "project's task cannot change).")
+        given = {"labels": label_list, "budget": rate, "dim": width, "selector": selector,
+                 "model": model}
+        stored = {"labels": cfg.labels, "budget": cfg.budget, "dim": cfg.dim,
+                  "selector": cfg.strategy, "model": cfg.model}
+        changed = [k for k in given if given[k] != stored[k]]
+        if changed:
+            raise ProjectError(
+                f"{root} was created with {', '.join(f'{k} {stored[k]!r}' for k in changed)}; "
+                "a stream project's settings cannot change (the learner replays every stored "
+                "decision with them): pass them again, or init a new project.")
+    with _all_or_nothing(root):
+        if existing is None:
+            root.mkdir(parents=True, exist_ok=True)
+            project = Project(root, ProjectConfig(
+                name=root.name, data="", data_kind="stream", labels=label_list, task="stream",
+                strategy=selector, model=model, features="stream", budget=rate, dim=width))
+            project.write_items([])
+            project.save_config()
+        else:
+            project = existing
+        open_store(project, db_url, items=[]).dispose()
+    return InitReport(project, 0, 0, existing is None)
+
+
 # What `init_project` writes in a project folder (write_atomic's and save_features' temporary
 # files included), and the SQLite database it may create there.
 _PROJECT_FILES = (CONFIG_FILE, ITEMS_FILE, "features.npy", "features.npz", TERMS_FILE)
@@ -193,7 +272,8 @@ def open_store(project: Project, db_url: str | None = None, items: list[dict] | 
         store.upgrade()
         with store.write() as s:
             _claim_ownership(store, s, project)
-            _sync_items(s, items)
+            if not is_stream(project.config.task):  # a stream's items arrive through the API
+                _sync_items(s, items)
             if settings:
                 store.put_settings(s, settings)
     except Exception:
@@ -247,6 +327,15 @@ class Runtime:
     @classmethod
     def open(cls, project_path, db_url: str | None = None) -> "Runtime":
         project = Project.open(project_path)
+        if is_stream(project.config.task):
+            from .stream_service import load_items
+
+            store = open_store(project, db_url, items=[])
+            try:
+                return cls(project, store, load_items(store))
+            except Exception:
+                store.dispose()
+                raise
         items = project.read_items()
         n_rows = project.feature_rows()
         if n_rows != len(items):

@@ -551,9 +551,10 @@ class MeOut(BaseModel):
     annotator_count: int
     project: str
     labels: list[Label]
-    task: Literal["classification", "multilabel", "regression"] = Field(
+    task: Literal["classification", "multilabel", "regression", "stream"] = Field(
         "classification", description="What an answer is: one label, a set of labels, or a "
-                                      "number.")
+                                      "number; stream: one label, for the items a stream "
+                                      "selector asked about as they arrived.")
 
 
 class LoginIn(_In):
@@ -567,3 +568,82 @@ class LoginIn(_In):
         if (self.token is None) == (self.code is None):
             raise ValueError("send exactly one of token and code")
         return self
+
+
+# -- stream projects (stream_service.py) -------------------------------------------------------
+
+
+def _a_feature(value):
+    """A stream item's feature is a finite JSON number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PydanticCustomError(
+            "number_type", "each feature must be a JSON number (not a string, true/false or null)")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise PydanticCustomError(
+            "finite_number", "each feature must be a finite number: NaN and infinity are not "
+                             "features (impute or drop them before sending the item)")
+    return number
+
+
+Feature = Annotated[float, BeforeValidator(_a_feature)]
+
+
+def stream_item_in(dim: int) -> type[BaseModel]:
+    """The body of ``POST /api/stream/items`` for a project whose items have `dim` features
+    (the width is in the document: minItems = maxItems = dim)."""
+
+    class StreamItemIn(_In):
+        """One arriving item: the learner decides at once whether to ask for its label."""
+
+        item_id: ItemId
+        features: Annotated[list[Feature], Field(
+            min_length=dim, max_length=dim,
+            description=f"The item's {dim} features: finite numbers, in the project's order.")]
+        text: Annotated[str | None, Field(
+            None, max_length=100_000,
+            description="What the labeling page shows (default: the features).")] = None
+        request_id: RequestId
+
+    return StreamItemIn
+
+
+class StreamDecisionOut(BaseModel):
+    """The learner's decision on an arriving item (a retry answers the stored one)."""
+
+    item_id: str
+    seq: int = Field(description="The item's position in the stream (0-based, arrival order).")
+    queried: bool = Field(description="Whether the item's label is asked for (it joins the "
+                                      "labeling queue).")
+    reason: Literal["rule", "cold_start", "budget"] = Field(
+        description="rule: the selector decided; cold_start: no model yet, so the label is "
+                    "bought while the budget allows; budget: the budget refused.")
+    utility: float | None = Field(description="The selector's score (None at cold start).")
+    predicted_label: Label | None = Field(description="The learner's label before seeing this "
+                                                      "item's (None before any label).")
+    probabilities: dict[str, float] | None = Field(
+        description="Each label's probability (None until labels of two classes were learned).")
+    items_seen: int
+    labels_spent: int
+    budget: float = Field(description="The labeling rate: labels_spent ≤ budget·items_seen + 1.")
+    duplicate: bool = Field(description="True when this item was already decided (a retry).")
+
+
+class StreamStatusOut(BaseModel):
+    """The stream's counts and the learner's prequential accuracy."""
+
+    items_seen: int
+    labels_spent: int
+    budget: float
+    ceiling: float = Field(description="budget·items_seen + 1, the most labels that may be spent.")
+    labels_learned: int
+    labeled: int = Field(description="Queried items labeled so far.")
+    prequential_n: int = Field(description="Labeled items that had a prediction when they arrived.")
+    prequential_accuracy: float | None = Field(
+        description="Test-then-train accuracy: the share of labeled items whose label the learner "
+                    "predicted when they arrived (only labeled items count).")
+    selector: str
+    model: str

@@ -54,6 +54,10 @@ def validate(values: dict, error: type[Exception] = LabelError,
         refuse_overlap(values, error)
     if is_regression(task):
         refuse_regression_overlap(values, error)
+    if task == "stream":
+        from .stream_service import refuse_settings
+
+        refuse_settings(values, error)
     out = {}
     for key, value in values.items():
         if value is None:

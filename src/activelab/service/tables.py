@@ -15,6 +15,10 @@ checks that the two agree.
     runs        every retrain: when, on how many labels, cross-validated accuracy, or the error;
                 its insights (accuracy estimate, stopping verdicts, forecast) as JSON
     settings    run-time settings an admin may change (JSON values)
+    stream_items a stream project's arrivals, in arrival order (`seq`): the features, the
+                decision the learner made at once (queried, utility, reason, predicted label and
+                probabilities), the labels it learned just before deciding (`taught`), and the
+                pool position the item took when queried (`item_idx`) — append-only
     label_additions  labels an admin added to the label set after init: the code each takes
                 (its position in the full set), who, when — append-only
 
@@ -174,4 +178,24 @@ class LabelAddition(Base):
     code: Mapped[int] = mapped_column(Integer, unique=True)  # the label's index in the full set
     label: Mapped[str] = mapped_column(String(100), unique=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StreamItem(Base):
+    __tablename__ = "stream_items"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(512), unique=True)
+    request_id: Mapped[str] = mapped_column(String(100), unique=True)
+    features: Mapped[str] = mapped_column(Text)  # JSON list of floats
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    queried: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(16))
+    utility: Mapped[float | None] = mapped_column(Double, nullable=True)
+    predicted_label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    probabilities: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON, classes_ order
+    # JSON [[seq, event id], ...]: the labels the learner learned just before this decision
+    taught: Mapped[str] = mapped_column(Text)
+    item_idx: Mapped[int | None] = mapped_column(ForeignKey("items.idx"), nullable=True,
+                                                 unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -16,7 +16,9 @@ the label set and annotators need an admin token.
 
 A multilabel project's API (`api_router("multilabel")`) answers GET /next, POST /labels and POST
 /undo from `multilabel` instead: an answer there is a set of labels; a regression project's
-(`api_router("regression")`) from `regression`: an answer there is a number.
+(`api_router("regression")`) from `regression`: an answer there is a number. A stream project's
+(`api_router("stream", dim)`) adds `stream`: POST /stream/items (an arriving item, decided at
+once; admin) and GET /stream, and answers GET /next saying the item came from the stream.
 
 Each route's decorator lists the refusals it can answer (`contract.errors`); every route can
 answer 401 (no valid token) and 413 (a body over the cap), listed here once.
@@ -43,12 +45,17 @@ from . import (
     regression,
     review,
     settings,
+    stream,
 )
 
 
-def api_router(task: str = "classification") -> APIRouter:
-    """The JSON API of a project of `task` (`project.TASKS`)."""
-    if is_multilabel(task) or is_regression(task):
+def api_router(task: str = "classification", dim: int | None = None) -> APIRouter:
+    """The JSON API of a project of `task` (`project.TASKS`); `dim`: a stream project's width."""
+    if task == "stream":
+        rest = APIRouter()
+        rest.routes.extend(r for r in labels.router.routes)
+        labeling = (stream.make_router(int(dim)), rest)
+    elif is_multilabel(task) or is_regression(task):
         skip = APIRouter()
         skip.routes.extend(r for r in labels.router.routes if r.path == "/skip")
         labeling = (multilabel.router if is_multilabel(task) else regression.router, skip)

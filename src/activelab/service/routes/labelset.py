@@ -41,7 +41,7 @@ def get_label_set(svc: ServiceDep, who: AdminPrincipal) -> LabelSetOut:
                        "at the same moment."),
                  (422, "Malformed request, or a label that is empty, holds a comma or a "
                        "control character, or would pass the most labels a project has (50); "
-                       "a multilabel project's set is fixed; a regression project has none."),
+                       "a multilabel or stream project's set is fixed; a regression project has none."),
              ))
 def post_label_set(body: LabelAddIn, svc: ServiceDep, who: AdminPrincipal) -> LabelSetOut:
     if is_multilabel(svc.runtime.task):
@@ -51,5 +51,8 @@ def post_label_set(body: LabelAddIn, svc: ServiceDep, who: AdminPrincipal) -> La
     if is_regression(svc.runtime.task):
         raise LabelError("a regression project has no label set: each answer is a number.",
                          ("body", "label"))
+    if svc.runtime.task == "stream":
+        raise LabelError("a stream project's label set is fixed: its learner was built with "
+                         "these classes and replays its decisions with them.", ("body", "label"))
     add_label(svc.runtime.store, svc.runtime.project.config.labels, who, body.label)
     return _label_set(svc)
