@@ -210,6 +210,13 @@
       $("admin-link").hidden = !me.is_admin;
       $("review-link").hidden = !me.is_admin;
       $("summary").textContent = `${stats.labeled} of ${stats.items} labeled · ${stats.active_leases} in progress`;
+      if (me.task === "stream") { // the stream's budget line and the learner's prequential accuracy
+        const st = await api("GET", "/api/stream");
+        const acc = st.prequential_accuracy === null ? "no labeled prediction yet"
+          : `prequential accuracy ${st.prequential_accuracy.toFixed(2)} on ${st.prequential_n} labeled items`;
+        $("summary").textContent += ` · stream: ${st.items_seen} items seen, ${st.labels_spent} labels bought ` +
+          `(budget ${st.budget}: at most ${st.ceiling.toFixed(1)}) · ${acc}`;
+      }
       const times = prog.labels_over_time.map((p) => Date.parse(p.t) / 1000);
       const span = times.length ? times[times.length - 1] - times[0] : 0;
       const [unit, div] = span < 120 ? ["s", 1] : span < 7200 ? ["min", 60] : ["h", 3600];
