@@ -274,15 +274,15 @@ def test_queried_items_are_leased_labeled_and_exported(stream_api):
 
 
 def test_a_restart_rebuilds_the_learner_from_the_database(stream_root, db_url):
-    """Decide and label 100 items, restart, and the rebuilt learner is the same (counts, budget,
-    model); 100 more keep the budget line."""
-    X = stream_rows(200, seed=3)
+    """Decide and label 60 items, restart, and the rebuilt learner is the same (counts, budget,
+    model); 60 more keep the budget line."""
+    X = stream_rows(120, seed=3)
     runtime, app, client, tokens = open_api(stream_root, db_url)
     from .conftest import Api
 
     with client:
         api = Api(client, tokens, app)
-        for t in range(100):
+        for t in range(60):
             arrive(api, f"s{t}", X[t])
             label_queue(api)
         book = api.service.stream
@@ -300,7 +300,7 @@ def test_a_restart_rebuilds_the_learner_from_the_database(stream_root, db_url):
         assert after == before
         assert np.allclose(book.learner.predict_proba(X[:5]), probe)
         assert len(api.service.runtime.items) == before[2]  # the queried items, as pool items
-        for t in range(100, 200):
+        for t in range(60, 120):
             out = arrive(api, f"s{t}", X[t]).json()
             assert out["items_seen"] == t + 1
             assert out["labels_spent"] <= BUDGET * (t + 1) + 1
@@ -365,3 +365,68 @@ def test_migration_0009_adds_the_stream_table_and_takes_it_back(db_url):
             assert "stream_items" in inspect(conn).get_table_names()
     finally:
         store.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_sigkill_loses_no_acknowledged_decision(stream_root, db_url):
+    """`activelab serve` killed while items arrive: every acknowledged decision is stored as
+    answered; after the restart a retry answers the stored decision (or decides an item the
+    kill left undecided) and the stream goes on under the budget."""
+    import threading
+    import time
+
+    import httpx
+
+    from activelab.service.auth import add_annotator
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+
+    from ._server import Server
+
+    store = open_store(Project.open(stream_root), db_url)
+    token = add_annotator(store, "feeder", admin=True)
+    store.dispose()
+    headers = {"Authorization": f"Bearer {token}"}
+    X = stream_rows(400, seed=5)
+    acked, in_doubt = {}, []
+    server = Server(stream_root, db_url).start()
+
+    def feed():
+        with httpx.Client(base_url=server.url, timeout=10, headers=headers) as c:
+            for t, x in enumerate(X):
+                body = {"item_id": f"s{t}", "features": x.tolist(), "request_id": f"req-{t:05d}"}
+                try:
+                    r = c.post("/api/stream/items", json=body)
+                except httpx.HTTPError:
+                    in_doubt.append(body)
+                    return
+                assert r.status_code == 200, r.text
+                acked[body["item_id"]] = r.json()
+
+    thread = threading.Thread(target=feed)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.kill()
+        thread.join(30)
+        assert len(acked) >= 20, server.log_text()
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=10, headers=headers) as c:
+            for item_id, out in list(acked.items())[-5:]:  # retries of acknowledged items
+                t = int(item_id[1:])
+                r = c.post("/api/stream/items", json={
+                    "item_id": item_id, "features": X[t].tolist(), "request_id": f"req-{t:05d}"})
+                again = r.json()
+                assert again.pop("duplicate") and not out.pop("duplicate")
+                assert again == out
+            for body in in_doubt:
+                assert c.post("/api/stream/items", json=body).status_code == 200
+            status = c.get("/api/stream").json()
+            assert status["items_seen"] == len(acked) + len(in_doubt)
+            spent = [out["labels_spent"] for out in acked.values()]
+            assert status["labels_spent"] <= BUDGET * status["items_seen"] + 1
+            assert status["labels_spent"] >= max(spent)
+    finally:
+        server.stop()
