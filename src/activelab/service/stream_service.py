@@ -201,12 +201,16 @@ class StreamBook:
 
     def _catch_up(self) -> list[list[int]]:
         """Teach the labels given since the last decision: each queried item's first `label`
-        event, in log order. Returns [[seq, event id], ...] as taught."""
+        event, in log order. Returns [[seq, event id], ...] as taught. Reads only the events of
+        the queried items not learned yet (the labeling backlog), not the whole log."""
+        if not self.steps:
+            return []
         with self.runtime.store.read() as s:
             found = s.execute(
                 select(StreamItem.seq, Event.id, Event.label)
                 .join(Event, Event.item_idx == StreamItem.item_idx)
-                .where(Event.kind == "label", Event.label.is_not(None))
+                .where(Event.kind == "label", Event.label.is_not(None),
+                       StreamItem.seq.in_(sorted(self.steps)))
                 .order_by(Event.id)).all()
         done: list[list[int]] = []
         for seq, eid, label in found:
@@ -295,6 +299,12 @@ class StreamBook:
             raise ConflictError(f"stream item {item_id!r} arrived before with other features or "
                                 "text; an item's id names one item (send a new id).")
         return Ingested(row, row.seq + 1, spent, duplicate=True)
+
+    def counts(self) -> dict:
+        """Items seen and labels spent (the learner's budget), without reading the database."""
+        budget = self.learner.budget_
+        return {"items_seen": budget.seen_, "labels_spent": budget.spent_,
+                "budget": self.config.budget, "selector": self.config.strategy}
 
     def status(self) -> dict:
         """Items seen, labels spent, the budget line, and the prequential accuracy."""

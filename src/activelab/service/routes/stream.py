@@ -56,7 +56,7 @@ def make_router(dim: int) -> APIRouter:
         leased = lease_next(svc.runtime.store, who.id, svc.runtime.settings().lease_seconds)
         out = svc.present.next_out(who, leased)
         if not out.done:
-            status = svc.stream.status()
+            status = svc.stream.counts()
             out.why = (f"Stream item #{(leased.rank or 0) + 1}: the {status['selector']} selector "
                        f"asked for its label when it arrived ({status['labels_spent']} of "
                        f"{status['items_seen']} items' labels bought, budget "
