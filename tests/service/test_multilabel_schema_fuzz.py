@@ -10,12 +10,10 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from .task_fuzz import app_schema, fuzz_operation, fuzzed_app
 from .test_multilabel_service import ml_template  # noqa: F401 - the fixture
-from .test_schema_fuzz import CHECKS, MAX_EXAMPLES, ROLES, _aim_at_leased_item, _bearer
 
 OPERATIONS = ["GET /api/next", "POST /api/labels", "POST /api/skip", "POST /api/undo",
               "GET /api/stats", "GET /api/export", "PUT /api/settings", "GET /api/review",
@@ -24,50 +22,19 @@ OPERATIONS = ["GET /api/next", "POST /api/labels", "POST /api/skip", "POST /api/
 
 @pytest.fixture(scope="module")
 def fuzzed(ml_template, tmp_path_factory):  # noqa: F811 - the fixture
-    from activelab.service import Runtime, create_app
-    from activelab.service.auth import add_annotator
-
     root = tmp_path_factory.mktemp("fuzz-multilabel") / "proj"
     shutil.copytree(ml_template, root)
-    runtime = Runtime.open(root, f"sqlite:///{root / 'activelab.db'}")
-    tokens = {"admin": add_annotator(runtime.store, "admin", admin=True),
-              "alice": add_annotator(runtime.store, "alice")}
-    app = create_app(runtime, start_worker=False)
-    try:
-        yield app, tokens
-    finally:
-        from schemathesis.python import asgi
-
-        asgi.shutdown_lifespans()
-        runtime.close()
+    with fuzzed_app(root, f"sqlite:///{root / 'activelab.db'}") as fuzzed:
+        yield fuzzed
 
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed):
-    app, tokens = fuzzed
-    return schemathesis.openapi.from_asgi("/api/openapi.json", app,
-                                          headers=_bearer(tokens["admin"]))
+    return app_schema(*fuzzed)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                          ids=lambda mode: mode.value)
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_the_multilabel_api_keeps_its_contract(api_schema, fuzzed, label, mode):
-    from fastapi.testclient import TestClient
-
-    app, tokens = fuzzed
-    client = TestClient(app)
-    method, path = label.split(" ")
-    operation = api_schema[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=mode), leased=st.booleans())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    def fuzz(case, leased):
-        for name in ROLES.values():
-            headers = _bearer(tokens[name])
-            if leased and mode is GenerationMode.POSITIVE:
-                _aim_at_leased_item(case, client, headers)
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
-    fuzz()
+    fuzz_operation(api_schema, *fuzzed, label, mode)

@@ -11,11 +11,10 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from .test_schema_fuzz import CHECKS, MAX_EXAMPLES, ROLES, _aim_at_leased_item, _bearer
+from .task_fuzz import app_schema, fuzz_operation, fuzzed_app
+from .test_schema_fuzz import _bearer
 from .test_stream_service import DIM, LABELS, stream_rows
 
 OPERATIONS = ["POST /api/stream/items", "GET /api/stream", "GET /api/next", "POST /api/labels",
@@ -23,40 +22,28 @@ OPERATIONS = ["POST /api/stream/items", "GET /api/stream", "GET /api/next", "POS
               "GET /api/export", "PUT /api/settings", "GET /api/me", "POST /api/label-set"]
 
 
+def _arrivals(client, tokens) -> None:
+    for t, x in enumerate(stream_rows(20)):  # a queue to label
+        r = client.post("/api/stream/items", headers=_bearer(tokens["admin"]), json={
+            "item_id": f"s{t}", "features": x.tolist(), "request_id": uuid.uuid4().hex})
+        assert r.status_code == 200, r.text
+
+
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    from activelab.service import Runtime, create_app, init_project
-    from activelab.service.auth import add_annotator
+    from activelab.service import init_project
 
     root = tmp_path_factory.mktemp("fuzz-stream") / "proj"
     db_url = f"sqlite:///{root.parent / 'activelab.db'}"
     init_project(root, task="stream", labels=",".join(LABELS), budget="0.3", dim=str(DIM),
                  db_url=db_url)
-    runtime = Runtime.open(root, db_url)
-    tokens = {"admin": add_annotator(runtime.store, "admin", admin=True),
-              "alice": add_annotator(runtime.store, "alice")}
-    app = create_app(runtime, start_worker=False)
-    client = TestClient(app)
-    for t, x in enumerate(stream_rows(20)):  # a queue to label
-        r = client.post("/api/stream/items", headers=_bearer(tokens["admin"]), json={
-            "item_id": f"s{t}", "features": x.tolist(), "request_id": uuid.uuid4().hex})
-        assert r.status_code == 200, r.text
-    try:
-        yield app, tokens
-    finally:
-        from schemathesis.python import asgi
-
-        asgi.shutdown_lifespans()
-        runtime.close()
+    with fuzzed_app(root, db_url, before=_arrivals) as fuzzed:
+        yield fuzzed
 
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed):
-    app, tokens = fuzzed
-    return schemathesis.openapi.from_asgi("/api/openapi.json", app,
-                                          headers=_bearer(tokens["admin"]))
+    return app_schema(*fuzzed)
 
 
 def test_the_document_states_the_width(api_schema):
@@ -70,21 +57,4 @@ def test_the_document_states_the_width(api_schema):
                          ids=lambda mode: mode.value)
 @pytest.mark.parametrize("label", OPERATIONS)
 def test_the_stream_api_keeps_its_contract(api_schema, fuzzed, label, mode):
-    from fastapi.testclient import TestClient
-
-    app, tokens = fuzzed
-    client = TestClient(app)
-    method, path = label.split(" ")
-    operation = api_schema[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=mode), leased=st.booleans())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    def fuzz(case, leased):
-        for name in ROLES.values():
-            headers = _bearer(tokens[name])
-            if leased and mode is GenerationMode.POSITIVE:
-                _aim_at_leased_item(case, client, headers)
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
-    fuzz()
+    fuzz_operation(api_schema, *fuzzed, label, mode)
