@@ -143,7 +143,8 @@ def test_the_cli_runs_a_stream_and_lists_each_tasks_names(tmp_path):
         listed = cli.invoke(app, ["strategies", "--task", task])
         assert listed.exit_code == 0 and "random" in listed.output
         assert cli.invoke(app, ["models", "--task", task]).exit_code == 0
-        assert cli.invoke(app, ["datasets", "--task", task]).exit_code == 0
+        datasets = cli.invoke(app, ["datasets", "--task", task])
+        assert datasets.exit_code == 0 and "features" in datasets.output  # sizes and sources
 
 def test_the_cli_says_what_is_wrong_with_a_task_option(tmp_path, capsys):
     from activelab.cli import main

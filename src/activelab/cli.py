@@ -132,8 +132,9 @@ if typer is not None:
         from .experiments import tasks
 
         tasks.check_task(task)
+        described = tasks.describe_datasets(task) if what == "datasets" else {}
         for name in tasks.names(task, what):
-            doc = ""
+            doc = described.get(name, "")
             if what == "strategies":
                 try:
                     obj = getattr(tasks.package(task), tasks.SPECS[task].make_strategy)(

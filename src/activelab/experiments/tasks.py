@@ -84,6 +84,19 @@ def names(task: str, what: str) -> list[str]:
     return list(_call(task, what))
 
 
+def describe_datasets(task: str) -> dict[str, str]:
+    """Name → one line (size, source) of a task's built-in datasets, for `activelab datasets`."""
+    pkg = package(task)
+    if task == "regression":
+        return {d.name: f"{d.n_samples} rows × {d.n_features} features, target {d.target}; "
+                        f"{d.source}" for d in pkg.regression_datasets()}
+    if task == "multilabel":
+        return {n: f"{d.n_samples} rows × {d.n_features} features, {d.n_labels} labels; {d.source}"
+                for n, d in pkg.MULTILABEL_DATASETS.items()}
+    return {d.name: f"{d.n_items} items × {d.n_features} features, {d.n_classes} classes; "
+                    f"{d.source}; order: {d.order}" for d in pkg.describe_streams()}
+
+
 def default_model(task: str) -> str:
     return "logreg" if task == "classification" else SPECS[task].default_model
 
