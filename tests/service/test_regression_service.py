@@ -385,97 +385,13 @@ def test_the_worker_ranks_a_regression_queue_as_the_library_does(reg_api):
 def test_sigkill_loses_no_acknowledged_number(reg_template, tmp_path, db_url):
     """`activelab serve` killed mid-stream: every acknowledged number is in the log once, exactly
     as sent; a retry after the restart is not counted twice; the worker process ranks."""
-    import threading
-    import time
-
-    import httpx
-    from sqlalchemy import func, select
-
-    from activelab.service.auth import add_annotator
-    from activelab.service.project import Project
-    from activelab.service.runtime import open_store
-    from activelab.service.tables import Event, Run
-
-    from ._server import Server
+    from ._kill import label_through_a_kill
 
     root = tmp_path / "proj"
     shutil.copytree(reg_template, root)
-    store = open_store(Project.open(root), db_url)
-    tokens = [add_annotator(store, f"ann{i}") for i in range(3)]
-    store.dispose()
-    acked, in_doubt, lock = {}, [], threading.Lock()
-    server = Server(root, db_url).start()
-
-    def annotate(token):
-        with httpx.Client(base_url=server.url, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"}) as c:
-            while True:
-                try:
-                    item = c.get("/api/next").json()
-                except httpx.HTTPError:
-                    return
-                if item["done"]:
-                    return
-                body = {"item_id": item["item_id"], "value": truth(item["fields"]) + 1 / 3,
-                        "request_id": rid()}
-                try:
-                    r = c.post("/api/labels", json=body)
-                except httpx.HTTPError:
-                    with lock:
-                        in_doubt.append((token, body))
-                    return
-                assert r.status_code == 200, r.text
-                with lock:
-                    acked[body["request_id"]] = body
-
-    threads = [threading.Thread(target=annotate, args=(t,)) for t in tokens]
-    try:
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 60
-        while len(acked) < 10 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.kill()
-        for t in threads:
-            t.join(30)
-        assert len(acked) >= 10, server.log_text()
-        server.start()
-        for token, body in in_doubt:
-            for _ in range(2):  # the retry, and a retry of the retry
-                r = httpx.post(server.url + "/api/labels", json=body, timeout=10,
-                               headers={"Authorization": f"Bearer {token}"})
-                assert r.status_code == 200, r.text
-            assert r.json()["duplicate"]
-            acked[body["request_id"]] = body
-        deadline = time.monotonic() + 90  # a worker process ranks with the model
-        while not _ranked_by_model(root, db_url) and time.monotonic() < deadline:
-            time.sleep(0.5)
-    finally:
-        server.stop()
-    store = open_store(Project.open(root), db_url)
-    try:
-        with store.read() as s:
-            events = {e.request_id: e for e in s.scalars(select(Event).where(Event.kind == "label"))}
-            doubled = s.execute(select(Event.request_id).group_by(Event.request_id)
-                                .having(func.count() > 1)).all()
-            runs = list(s.scalars(select(Run).where(Run.status == "ok")))
-    finally:
-        store.dispose()
-    assert not doubled and set(events) == set(acked)
-    for request_id, body in acked.items():
-        assert events[request_id].value == body["value"]  # the double, bit for bit
-    assert "igs" in {r.strategy for r in runs}, server.log_text()
-
-
-def _ranked_by_model(root, db_url) -> bool:
-    from sqlalchemy import select
-
-    from activelab.service.db import Store
-    from activelab.service.tables import Run
-
-    store = Store(db_url)
-    try:
-        with store.read() as s:
-            return s.scalar(select(Run.id).where(Run.strategy == "igs")) is not None
-    finally:
-        store.dispose()
+    out = label_through_a_kill(root, db_url, lambda item: {"value": truth(item["fields"]) + 1 / 3},
+                               strategy="igs")
+    assert not out.doubled and set(out.events) == set(out.acked)
+    for request_id, body in out.acked.items():
+        assert out.events[request_id].value == body["value"]  # the double, bit for bit
+    assert "igs" in out.strategies, out.log
