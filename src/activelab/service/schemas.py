@@ -65,20 +65,29 @@ RANGE_MARK = "x-activelab-range"
 ``minimum`` and ``maximum``."""
 
 
-def _a_number(value):
-    """A regression answer is a JSON number, finite (the range is the app's check, `LabelError`)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PydanticCustomError(
-            "number_type", "must be a JSON number such as 12.5 (not a string, true/false or null)")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise PydanticCustomError(
-            "finite_number", "must be a finite number: NaN and infinity are not answers (skip the "
-                             "item if it cannot be measured)")
-    return number
+def _finite_number(not_a_number: str, not_finite: str):
+    """A validator taking a JSON number (not a bool or a string) that is finite, with these
+    messages: regression answers and stream features say what each is."""
+
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise PydanticCustomError("number_type", not_a_number)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise PydanticCustomError("finite_number", not_finite)
+        return number
+
+    return check
+
+
+# A regression answer is a JSON number, finite (the range is the app's check, `LabelError`).
+_a_number = _finite_number(
+    "must be a JSON number such as 12.5 (not a string, true/false or null)",
+    "must be a finite number: NaN and infinity are not answers (skip the item if it cannot be "
+    "measured)")
 
 
 Value = Annotated[float, BeforeValidator(_a_number), Field(json_schema_extra={RANGE_MARK: True})]
@@ -573,20 +582,11 @@ class LoginIn(_In):
 # -- stream projects (stream_service.py) -------------------------------------------------------
 
 
-def _a_feature(value):
-    """A stream item's feature is a finite JSON number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PydanticCustomError(
-            "number_type", "each feature must be a JSON number (not a string, true/false or null)")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise PydanticCustomError(
-            "finite_number", "each feature must be a finite number: NaN and infinity are not "
-                             "features (impute or drop them before sending the item)")
-    return number
+# A stream item's feature is a finite JSON number.
+_a_feature = _finite_number(
+    "each feature must be a JSON number (not a string, true/false or null)",
+    "each feature must be a finite number: NaN and infinity are not features (impute or drop "
+    "them before sending the item)")
 
 
 Feature = Annotated[float, BeforeValidator(_a_feature)]
