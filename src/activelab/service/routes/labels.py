@@ -50,15 +50,25 @@ def post_skip(body: SkipIn, svc: ServiceDep, who: CurrentPrincipal) -> EventOut:
                  422,
              ))
 def post_undo(body: UndoIn, svc: ServiceDep, who: CurrentPrincipal) -> UndoOut:
-    store = svc.runtime.store
-    settings = svc.runtime.settings()
-    out = record_undo(store, who, body.request_id, settings.lease_seconds)
-    back = held_lease(store, who.id, out.item_idx)
-    nxt = svc.present.next_out(who, back or lease_next(store, who.id, settings.lease_seconds))
-    if back is not None:
-        nxt.why = "Back after your undo: label it again, or skip it."
+    out, nxt, undone = undo_with_next(svc, who, body.request_id, svc.present.next_out,
+                                      "label it again")
     base = svc.present.event_out(who, out)
-    with store.read() as s:
-        undone = s.get(Event, out.target_event_id)
     return UndoOut(**base.model_dump(), undone_event_id=out.target_event_id,
                    undone_kind=undone.kind, undone_label=undone.label, next=nxt)
+
+
+def undo_with_next(svc, who, request_id: str, present_next, again: str):
+    """Record `who`'s undo and what they see next, for every project type's /undo: the undone
+    item again while they still hold its lease (its `why` says "Back after your undo: {again},
+    or skip it."), else their next lease. Returns (the undo record, the next item as
+    `present_next` shows it, the undone event)."""
+    store = svc.runtime.store
+    settings = svc.runtime.settings()
+    out = record_undo(store, who, request_id, settings.lease_seconds)
+    back = held_lease(store, who.id, out.item_idx)
+    nxt = present_next(who, back or lease_next(store, who.id, settings.lease_seconds))
+    if back is not None:
+        nxt.why = f"Back after your undo: {again}, or skip it."
+    with store.read() as s:
+        undone = s.get(Event, out.target_event_id)
+    return out, nxt, undone

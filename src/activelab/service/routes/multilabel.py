@@ -12,11 +12,11 @@ from fastapi import APIRouter
 
 from ..contract import errors
 from ..deps import CurrentPrincipal, ServiceDep
-from ..labellog import record_labels, record_undo
-from ..leases import held_lease, lease_next
+from ..labellog import record_labels
+from ..leases import lease_next
 from ..multilabel import decode
 from ..schemas import LabelsEventOut, LabelsIn, LabelsUndoOut, MultilabelNextOut, UndoIn
-from ..tables import Event
+from .labels import undo_with_next
 
 router = APIRouter()
 
@@ -53,16 +53,8 @@ def post_labels(body: LabelsIn, svc: ServiceDep, who: CurrentPrincipal) -> Label
                  422,
              ))
 def post_undo(body: UndoIn, svc: ServiceDep, who: CurrentPrincipal) -> LabelsUndoOut:
-    store = svc.runtime.store
-    settings = svc.runtime.settings()
-    out = record_undo(store, who, body.request_id, settings.lease_seconds)
-    back = held_lease(store, who.id, out.item_idx)
-    nxt = svc.present.multilabel_next_out(who, back or lease_next(store, who.id,
-                                                                  settings.lease_seconds))
-    if back is not None:
-        nxt.why = "Back after your undo: label it again, or skip it."
+    out, nxt, undone = undo_with_next(svc, who, body.request_id, svc.present.multilabel_next_out,
+                                      "label it again")
     base = svc.present.labels_event_out(who, out)
-    with store.read() as s:
-        undone = s.get(Event, out.target_event_id)
     return LabelsUndoOut(**base.model_dump(), undone_event_id=out.target_event_id,
                          undone_kind=undone.kind, undone_labels=decode(undone.labels), next=nxt)

@@ -13,10 +13,10 @@ from fastapi import APIRouter
 
 from ..contract import errors
 from ..deps import CurrentPrincipal, ServiceDep
-from ..labellog import record_undo, record_value
-from ..leases import held_lease, lease_next
+from ..labellog import record_value
+from ..leases import lease_next
 from ..schemas import RegressionNextOut, UndoIn, ValueEventOut, ValueIn, ValueUndoOut
-from ..tables import Event
+from .labels import undo_with_next
 
 router = APIRouter()
 
@@ -54,16 +54,8 @@ def post_value(body: ValueIn, svc: ServiceDep, who: CurrentPrincipal) -> ValueEv
                  422,
              ))
 def post_undo(body: UndoIn, svc: ServiceDep, who: CurrentPrincipal) -> ValueUndoOut:
-    store = svc.runtime.store
-    settings = svc.runtime.settings()
-    out = record_undo(store, who, body.request_id, settings.lease_seconds)
-    back = held_lease(store, who.id, out.item_idx)
-    nxt = svc.present.regression_next_out(who, back or lease_next(store, who.id,
-                                                                  settings.lease_seconds))
-    if back is not None:
-        nxt.why = "Back after your undo: answer it again, or skip it."
+    out, nxt, undone = undo_with_next(svc, who, body.request_id, svc.present.regression_next_out,
+                                      "answer it again")
     base = svc.present.value_event_out(who, out)
-    with store.read() as s:
-        undone = s.get(Event, out.target_event_id)
     return ValueUndoOut(**base.model_dump(), undone_event_id=out.target_event_id,
                         undone_kind=undone.kind, undone_value=undone.value, next=nxt)
