@@ -6,7 +6,10 @@ SQLite runs in WAL mode with foreign keys on. Writes to the label log are ``sync
 machine); other writes (leases, the queue) are ``synchronous=NORMAL``, which survives a crash of
 the process. Write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers queue on the
 database lock instead of failing halfway; reads use their own connections and never wait for
-writers. On PostgreSQL every commit is durable (the server's default).
+writers. On PostgreSQL every commit is durable (the server's default); reads run in autocommit
+(no BEGIN/ROLLBACK round trips; under READ COMMITTED every statement takes its own snapshot either
+way) and a pooled connection is pinged only when it sat idle for `IDLE_PING_SECONDS`, so a busy
+server spends its round trips on queries.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .project import ProjectError
@@ -28,6 +32,7 @@ from .tables import Setting
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x61637476  # advisory lock taken while migrating ("actv")
+IDLE_PING_SECONDS = 1.0  # a PostgreSQL connection idle this long is pinged before it is used
 
 
 def utcnow() -> datetime:
@@ -74,9 +79,8 @@ class Store:
             self.write_engine = _sqlite_engine(self.url, immediate=True, sync="NORMAL")
             self.durable_engine = _sqlite_engine(self.url, immediate=True, sync="FULL")
         elif self.dialect == "postgresql":
-            self.engine = create_engine(
-                self.url, pool_size=10, max_overflow=40, pool_pre_ping=True, pool_timeout=30
-            )
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=40, pool_timeout=30)
+            _ping_when_idle(self.engine, IDLE_PING_SECONDS)
             self.write_engine = self.durable_engine = self.engine
         else:
             raise ProjectError(
@@ -85,13 +89,16 @@ class Store:
         # SQLite has one writer at a time. Queue this process's writers on a lock rather than on
         # SQLite's busy handler, whose sleep-and-retry adds seconds of latency under load.
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        reads = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                 if self.dialect == "postgresql" else self.engine)
+        self._read = sessionmaker(reads, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._durable = sessionmaker(self.durable_engine, expire_on_commit=False)
 
     @contextmanager
     def read(self):
-        """A session for reading; rolled back at the end."""
+        """A session for reading (never for writing: on PostgreSQL it runs in autocommit, each
+        statement on its own); rolled back at the end."""
         with self._read() as session:
             yield session
 
@@ -155,6 +162,28 @@ def _sqlite_engine(url: str, immediate: bool, sync: str):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _ping_when_idle(engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling, paid only by idle connections: a pooled connection
+    unused for `idle_seconds` is pinged at checkout (one round trip), and a dead one is replaced
+    (the pool retries the checkout). `pool_pre_ping` would ping on every checkout, several times
+    a request under load, where a connection used a moment ago is as good as a pinged one."""
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):
+        last = record.info.get("last_used")
+        if last is not None and time.monotonic() - last < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: drop it and connect afresh
+            raise DisconnectionError(f"stale connection: {exc}") from exc
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn, record):
+        if record is not None:
+            record.info["last_used"] = time.monotonic()
 
 
 def _first_line(exc: Exception) -> str:
