@@ -119,7 +119,7 @@ def margin_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[n
         return _exact_top_k(margin_scores, proba, k, rng)
     eps = margin_float32_error(max(abs(top_hi), abs(top_lo)), float(gap.max()))
     np.subtract(1.0, gap, out=gap)
-    return _refined_top_k(gap, eps, margin_scores, proba, k, rng)
+    return _refined_top_k(gap, eps, lambda near: margin_scores(proba[near]), k, rng)
 
 
 def _exact_top_k(exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -128,14 +128,14 @@ def _exact_top_k(exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
     return top_k(scores, k, rng), scores
 
 
-def _refined_top_k(approx, eps, exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
+def _refined_top_k(approx, eps, exact_at, k, rng) -> tuple[np.ndarray, np.ndarray]:
     """Top k of scores known to within `eps`: every row within 2·eps of the k-th approximate
-    score is recomputed with `exact`, which makes the top k, its order and its ties exact (a row
-    left approximate is below the k-th exact score by more than eps)."""
+    score is recomputed with `exact_at(positions)`, which makes the top k, its order and its
+    ties exact (a row left approximate is below the k-th exact score by more than eps)."""
     n = approx.shape[0]
     kth = np.partition(approx, n - k)[n - k]
     near = np.flatnonzero(approx >= kth - 2.0 * eps)
-    approx[near] = exact_near = exact(proba[near])
+    approx[near] = exact_near = exact_at(near)
     # Every row of the exact top k and every tie at its cut is in `near`, so ranking `near` alone
     # gives top_k(approx)'s picks and random draws without another pass over all n rows.
     top = np.partition(exact_near, near.shape[0] - k)[near.shape[0] - k:]
@@ -214,7 +214,7 @@ def entropy_top_k(proba: np.ndarray, k: int, rng: np.random.Generator) -> tuple[
     if not lowest >= 0.0 or not np.isfinite(approx).all():
         return _exact_top_k(entropy_scores, proba, k, rng)
     eps = entropy_float32_error(n_classes, float(approx.max()) + 1e-3)
-    return _refined_top_k(approx, eps, entropy_scores, proba, k, rng)
+    return _refined_top_k(approx, eps, lambda near: entropy_scores(proba[near]), k, rng)
 
 
 def _row_sums(block: np.ndarray, out: np.ndarray) -> None:
@@ -260,7 +260,15 @@ class MarginSampling(ScoreStrategy):
         return margin_scores(ctx.proba(self.name))
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        """The `batch_size` smallest margins; see `margin_top_k` for the precision."""
+        """The `batch_size` smallest margins; see `margin_top_k` for the precision. A linear
+        model (scalers + logistic regression) is scored in float32 blocks with the rows near the
+        cut recomputed by the model (`_linear_top_k`): the same picks, without a probability table."""
+        from ._linear_top_k import linear_margin_top_k
+
+        fast = linear_margin_top_k(ctx, batch_size, rng)
+        if fast is not None:
+            return Selection(idx=ctx.candidate_idx[fast[0]], scores=fast[1],
+                             candidate_idx=ctx.candidate_idx)
         return _select_by(margin_top_k, self.name, ctx, batch_size, rng)
 
 

@@ -1,0 +1,111 @@
+"""Margin's top k for linear models, streamed: float32 logits block by block, then the model's
+own predict_proba for the rows near the cut, so the picks are exactly those of the model.
+
+Why: for the default pipeline (StandardScaler + LogisticRegression) most of a query's time is
+the pipeline's own per-block work (a scaled copy of every block, input checks, a float64
+probability table). With the scaler folded into the weights (`activelab.models.linear_form`)
+a block costs one float32 GEMM and a float32 softmax, and no (n, n_classes) table is held.
+Rows whose float32 score is within the rounding bound of the k-th are recomputed with the
+model itself; any recomputed row that disagrees with its float32 score by more than the bound
+sends the whole query back to the exact path, so a wrong bound can cost time, never a pick.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..models.linear_form import U32, LinearForm, linear_form
+from ._context import PoolContext, map_rows, predict_threads
+from .uncertainty import _BLOCK_ROWS, _refined_top_k, _top_two_gap, margin_scores
+
+#: Below this many candidates the exact path is as fast (and simpler to reason about).
+MIN_ROWS = 4 * _BLOCK_ROWS
+
+
+class _BoundExceeded(Exception):
+    """A recomputed row differed from its float32 score by more than the bound."""
+
+
+def linear_margin_top_k(ctx: PoolContext, k: int,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """(positions among the candidates, scores) as `margin_top_k(ctx.proba(), k, rng)` gives
+    them, or None when the fast path does not apply (not a recognised linear model, not a
+    checked float NumPy pool, too few candidates, or the bound failed its check).
+
+    ``rng`` is used only once the answer is certain, so a None leaves it untouched."""
+    form = _applicable(ctx, k)
+    if form is None:
+        return None
+    cand = ctx.candidate_idx
+    maxima: list[float] = []
+    lock = threading.Lock()
+
+    def gaps(block: np.ndarray) -> np.ndarray:
+        logits = form.logits(block)
+        with lock:
+            maxima.append(float(max(block.max(), -block.min())))
+        return _softmax_top_two_gap(logits)
+
+    gap = map_rows(gaps, ctx.X, cand, threads=ctx.threads or predict_threads(ctx.model))
+    if not np.isfinite(gap).all():
+        return None  # an overflow in float32: the model's own path decides
+    eps = margin_error(form, max(maxima), form.W.shape[1])
+    approx = 1.0 - gap.astype(np.float64)
+
+    def exact_at(near: np.ndarray) -> np.ndarray:
+        exact = margin_scores(ctx.predict_proba_rows(cand[near], "margin"))
+        if np.abs(exact - approx[near]).max(initial=0.0) > eps:
+            raise _BoundExceeded
+        return exact
+
+    state = rng.bit_generator.state
+    try:
+        return _refined_top_k(approx, eps, exact_at, k, rng)
+    except _BoundExceeded:
+        rng.bit_generator.state = state
+        return None
+
+
+def margin_error(form: LinearForm, max_abs_x: float, n_logits: int) -> float:
+    """A bound on |float32 margin score − the model's margin score|.
+
+    A logit error δ (`form.logit_error`) moves each softmax probability by a factor within
+    e^{±2δ}, and each float32 softmax (ours and the model's) rounds each probability by at most
+    (n_logits + 8)·u relatively; a gap of two probabilities whose sum is ≤ 1 moves by at most
+    twice the relative change. The returned bound is 4× that, plus the float64 subtraction."""
+    delta = form.logit_error(max_abs_x)
+    rel = np.expm1(2.0 * delta) + 2.0 * (n_logits + 8) * U32
+    return float(4.0 * (2.0 * rel) + 1e-15)
+
+
+def _applicable(ctx: PoolContext, k: int) -> LinearForm | None:
+    X = ctx.X
+    if not (ctx.checked_finite and isinstance(X, np.ndarray) and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)):
+        return None
+    n = ctx.candidate_idx.shape[0]
+    if n < MIN_ROWS or k >= n or ctx.model is None:
+        return None
+    form = linear_form(ctx.model)
+    if form is None or form.n_features != X.shape[1]:
+        return None
+    cols = getattr(ctx.model, "_columns", None)
+    if cols is None or len(cols) != form.W.shape[1] or form.W.shape[1] < 2:
+        return None  # the adapter's column map must cover each logit once
+    return form
+
+
+def _softmax_top_two_gap(logits: np.ndarray) -> np.ndarray:
+    """p_(1) − p_(2) of each row's softmax, in float32, without forming the probabilities:
+    (1 − e^{l₂ − l₁}) / Σ_k e^{l_k − l₁}. Worked class-major (a copy of the block's logits),
+    because NumPy reduces a short last axis ~7× slower than it combines whole rows."""
+    cols = np.ascontiguousarray(logits.T)  # (n_logits, rows)
+    cols -= cols.max(axis=0)
+    np.exp(cols, out=cols)
+    total = cols.sum(axis=0)
+    gap = np.empty(cols.shape[1], dtype=np.float32)
+    _top_two_gap(cols.T, gap)  # scans the rows of `cols`: contiguous
+    gap /= total
+    return gap
