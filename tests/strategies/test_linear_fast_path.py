@@ -149,7 +149,7 @@ def test_same_picks_as_the_exact_path_on_a_large_pool(monkeypatch, n_classes, se
 def test_a_label_set_wider_than_the_model_and_an_unfitted_model(monkeypatch):
     X, y = _pool(_linear_top_k.MIN_ROWS + 100, 3, seed=4)
     answered = _spy_fast_path(monkeypatch)
-    kwargs = dict(strategy="margin", batch_size=20, random_state=3, classes=[0, 1, 2, 9])
+    kwargs = {"strategy": "margin", "batch_size": 20, "random_state": 3, "classes": [0, 1, 2, 9]}
     fitted = make_pipeline(StandardScaler(), LogisticRegression()).fit(X[y >= 0], y[y >= 0])
     for model in (fitted, make_pipeline(StandardScaler(), LogisticRegression())):
         fast = activelab.query(X, y, model=model, **kwargs)
