@@ -1,4 +1,4 @@
-"""Margin's top k for linear models, streamed: float32 logits block by block, then the model's
+"""Margin's and least confidence's top k for linear models, streamed: float32 logits block by block, then the model's
 own predict_proba for the rows near the cut, so the picks are exactly those of the model.
 
 Why: for the default pipeline (StandardScaler + LogisticRegression) most of a query's time is
@@ -18,7 +18,13 @@ import numpy as np
 
 from ..models.linear_form import U32, LinearForm, linear_form
 from ._context import PoolContext, map_rows, predict_threads
-from .uncertainty import _BLOCK_ROWS, _refined_top_k, _top_two_gap, margin_scores
+from .uncertainty import (
+    _BLOCK_ROWS,
+    _refined_top_k,
+    _top_two_gap,
+    least_confidence_scores,
+    margin_scores,
+)
 
 #: Below this many candidates the exact path is as fast (and simpler to reason about).
 MIN_ROWS = 4 * _BLOCK_ROWS
@@ -28,13 +34,15 @@ class _BoundExceeded(Exception):
     """A recomputed row differed from its float32 score by more than the bound."""
 
 
-def linear_margin_top_k(ctx: PoolContext, k: int,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
-    """(positions among the candidates, scores) as `margin_top_k(ctx.proba(), k, rng)` gives
-    them, or None when the fast path does not apply (not a recognised linear model, not a
-    checked float NumPy pool, too few candidates, or the bound failed its check).
+def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
+                 kind: str = "margin") -> tuple[np.ndarray, np.ndarray] | None:
+    """(positions among the candidates, scores) as the exact path gives them for `kind`
+    ("margin" or "least_confidence"), or None when the fast path does not apply (not a
+    recognised linear model, not a checked float NumPy pool, too few candidates, or the bound
+    failed its check).
 
     ``rng`` is used only once the answer is certain, so a None leaves it untouched."""
+    block_scores, exact_scores, error = KINDS[kind]
     form = _applicable(ctx, k)
     if form is None:
         return None
@@ -42,20 +50,20 @@ def linear_margin_top_k(ctx: PoolContext, k: int,
     maxima: list[float] = []
     lock = threading.Lock()
 
-    def gaps(block: np.ndarray) -> np.ndarray:
+    def scores(block: np.ndarray) -> np.ndarray:
         logits = form.logits(block)
         with lock:
             maxima.append(float(max(block.max(), -block.min())))
-        return _softmax_top_two_gap(logits)
+        return block_scores(logits)
 
-    gap = map_rows(gaps, ctx.X, cand, threads=ctx.threads or predict_threads(ctx.model))
-    if not np.isfinite(gap).all():
+    approx = map_rows(scores, ctx.X, cand, threads=ctx.threads or predict_threads(ctx.model))
+    if not np.isfinite(approx).all():
         return None  # an overflow in float32: the model's own path decides
-    eps = margin_error(form, max(maxima), form.W.shape[1])
-    approx = 1.0 - gap.astype(np.float64)
+    eps = error(probability_error(form, max(maxima)))
+    approx = approx.astype(np.float64)
 
     def exact_at(near: np.ndarray) -> np.ndarray:
-        exact = margin_scores(ctx.predict_proba_rows(cand[near], "margin"))
+        exact = exact_scores(ctx.predict_proba_rows(cand[near], kind))
         if np.abs(exact - approx[near]).max(initial=0.0) > eps:
             raise _BoundExceeded
         return exact
@@ -68,16 +76,37 @@ def linear_margin_top_k(ctx: PoolContext, k: int,
         return None
 
 
-def margin_error(form: LinearForm, max_abs_x: float, n_logits: int) -> float:
-    """A bound on |float32 margin score − the model's margin score|.
+def linear_margin_top_k(ctx: PoolContext, k: int,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """`linear_top_k` for margin (the hook MarginSampling calls)."""
+    return linear_top_k(ctx, k, rng, "margin")
+
+
+def linear_least_confidence_top_k(ctx: PoolContext, k: int,
+                                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """`linear_top_k` for least confidence (the hook LeastConfidence calls)."""
+    return linear_top_k(ctx, k, rng, "least_confidence")
+
+
+def probability_error(form: LinearForm, max_abs_x: float) -> float:
+    """A bound on the relative difference of a float32 softmax probability from the model's own.
 
     A logit error δ (`form.logit_error`) moves each softmax probability by a factor within
     e^{±2δ}, and each float32 softmax (ours and the model's) rounds each probability by at most
-    (n_logits + 8)·u relatively; a gap of two probabilities whose sum is ≤ 1 moves by at most
-    twice the relative change. The returned bound is 4× that, plus the float64 subtraction."""
+    (n_logits + 8)·u relatively (the exponent's rounding costs e^{-t}·t·u ≤ u/e per term)."""
     delta = form.logit_error(max_abs_x)
-    rel = np.expm1(2.0 * delta) + 2.0 * (n_logits + 8) * U32
-    return float(4.0 * (2.0 * rel) + 1e-15)
+    return float(np.expm1(2.0 * delta) + 2.0 * (form.W.shape[1] + 8) * U32)
+
+
+def margin_error(rel: float) -> float:
+    """|Δ margin score| for probabilities within relative `rel`: the top two values each move by
+    at most rel (they are ≤ 1), so the gap by 2·rel; returned ×4, plus the float64 subtraction."""
+    return 4.0 * (2.0 * rel) + 1e-15
+
+
+def least_confidence_error(rel: float) -> float:
+    """|Δ (1 − p_max)| ≤ rel·p_max ≤ rel; returned ×4, plus the float64 subtraction."""
+    return 4.0 * rel + 1e-15
 
 
 def _applicable(ctx: PoolContext, k: int) -> LinearForm | None:
@@ -97,15 +126,35 @@ def _applicable(ctx: PoolContext, k: int) -> LinearForm | None:
     return form
 
 
-def _softmax_top_two_gap(logits: np.ndarray) -> np.ndarray:
-    """p_(1) − p_(2) of each row's softmax, in float32, without forming the probabilities:
-    (1 − e^{l₂ − l₁}) / Σ_k e^{l_k − l₁}. Worked class-major (a copy of the block's logits),
-    because NumPy reduces a short last axis ~7× slower than it combines whole rows."""
-    cols = np.ascontiguousarray(logits.T)  # (n_logits, rows)
+def _softmax_columns(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(e^{l − max l} class-major (n_logits, rows), their row sums), in float32. Class-major
+    (a copy of the block's logits) because NumPy reduces a short last axis ~7× slower than it
+    combines whole rows."""
+    cols = np.ascontiguousarray(logits.T)
     cols -= cols.max(axis=0)
     np.exp(cols, out=cols)
-    total = cols.sum(axis=0)
+    return cols, cols.sum(axis=0)
+
+
+def _margin_block(logits: np.ndarray) -> np.ndarray:
+    """1 − (p_(1) − p_(2)) of each row's softmax without forming the probabilities:
+    p_(1) − p_(2) = (1 − e^{l₂ − l₁}) / Σ_k e^{l_k − l₁}."""
+    cols, total = _softmax_columns(logits)
     gap = np.empty(cols.shape[1], dtype=np.float32)
     _top_two_gap(cols.T, gap)  # scans the rows of `cols`: contiguous
     gap /= total
-    return gap
+    return 1.0 - gap
+
+
+def _least_confidence_block(logits: np.ndarray) -> np.ndarray:
+    """1 − p_(1) = 1 − 1 / Σ_k e^{l_k − l₁} of each row."""
+    _, total = _softmax_columns(logits)
+    return 1.0 - 1.0 / total
+
+
+#: kind → (float32 scores of a block of logits, exact scores of a probability table, the score
+#: error for a relative probability error).
+KINDS = {
+    "margin": (_margin_block, margin_scores, margin_error),
+    "least_confidence": (_least_confidence_block, least_confidence_scores, least_confidence_error),
+}

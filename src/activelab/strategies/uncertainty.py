@@ -247,6 +247,17 @@ class LeastConfidence(ScoreStrategy):
     def scores(self, ctx: PoolContext) -> np.ndarray:
         return least_confidence_scores(ctx.proba(self.name))
 
+    def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
+        """The `batch_size` least confident; a linear model is streamed as for margin."""
+        from ._linear_top_k import linear_least_confidence_top_k
+
+        self._validate_params()
+        fast = linear_least_confidence_top_k(ctx, batch_size, rng)
+        if fast is not None:
+            return Selection(idx=ctx.candidate_idx[fast[0]], scores=fast[1],
+                             candidate_idx=ctx.candidate_idx)
+        return super().select(ctx, batch_size, rng)
+
 
 @register
 class MarginSampling(ScoreStrategy):
