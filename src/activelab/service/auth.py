@@ -174,6 +174,16 @@ def auth_cache(store: Store, kind: str) -> dict:
     return caches.setdefault(kind, {})
 
 
+def remembered(store: Store, kind: str, secret: str | None) -> bool:
+    """Whether this process remembers `secret` (a token for `kind` "tokens", a session id for
+    "sessions") and the memory is fresh: then `lookup_token` / `sessions.session_principal`
+    answer without a query (the caller may run them on the event loop)."""
+    if not secret or len(secret) > 200:
+        return True  # refused without a query
+    hit = auth_cache(store, kind).get(hash_token(secret))
+    return hit is not None and hit[-1] > time.monotonic() + 0.5
+
+
 def forget(store: Store) -> None:
     """Drop remembered tokens and sessions (after a revocation in this process)."""
     for cache in store.__dict__.get("_auth_caches", {}).values():

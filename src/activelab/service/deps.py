@@ -4,6 +4,11 @@ admin caller (`AdminPrincipal`, 403 for anyone else).
 
     @router.get("/me")
     def get_me(svc: ServiceDep, who: CurrentPrincipal) -> MeOut: ...
+
+The dependencies are coroutines: FastAPI runs a plain-function dependency in its thread pool,
+one thread hop per dependency per request. A caller whose token or session this process
+remembers (`auth.remembered`) is known at once, on the event loop; any lookup that needs the
+database runs in the thread pool.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from .auth import Principal, lookup_token
+from .auth import Principal, lookup_token, remembered
 from .presenter import Presenter
 from .sessions import SESSION_COOKIE, session_principal
 
@@ -35,15 +41,30 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-ServiceDep = Annotated[Service, Depends(service)]
+async def _service(request: Request) -> Service:
+    return request.app.state.service
 
 
-def principal(
+ServiceDep = Annotated[Service, Depends(_service)]
+
+
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from the Bearer header or the session cookie of /login; 401 otherwise."""
     store = service(request).runtime.store
+    if credentials is not None:
+        secret, kind = credentials.credentials, "tokens"
+    else:
+        secret, kind = request.cookies.get(SESSION_COOKIE), "sessions"
+    if remembered(store, kind, secret):
+        return _principal(request, credentials, store)
+    return await run_in_threadpool(_principal, request, credentials, store)
+
+
+def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None,
+               store) -> Principal:
     if credentials is not None:
         who = lookup_token(store, credentials.credentials)
         if who is None:
@@ -74,7 +95,7 @@ def principal(
 CurrentPrincipal = Annotated[Principal, Depends(principal)]
 
 
-def admin(who: CurrentPrincipal) -> Principal:
+async def admin(who: CurrentPrincipal) -> Principal:
     if not who.is_admin:
         raise HTTPException(403, f"{who.name!r} is not an admin; this needs an admin token "
                                  "(`activelab token add PROJECT NAME --admin`).")

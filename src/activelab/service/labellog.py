@@ -237,7 +237,9 @@ def _idempotent(store: Store, who: Principal, request_id: str, write, expect,
                 if found is not None:
                     return _duplicate(found, who, request_id, expect, labels, value)
                 ev = write(s, utcnow())
-                item_id = s.scalar(select(Item.item_id).where(Item.idx == ev.item_idx))
+                item_id = expect[0]  # the item written is the one asked for (`find_item`)
+                if item_id is None:  # an undo: the item of its target
+                    item_id = s.scalar(select(Item.item_id).where(Item.idx == ev.item_idx))
                 return Outcome(ev.id, ev.kind, ev.item_idx, item_id, ev.label, False,
                                ev.target_event_id, decode(ev.labels), ev.value)
         except IntegrityError:

@@ -28,7 +28,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, bindparam, exists, func, null, select
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Integer,
+    bindparam,
+    exists,
+    func,
+    null,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -139,16 +148,21 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int,
     each claim is its own transaction holding one lease row, so concurrent claims never deadlock
     (PostgreSQL locks a conflicting row even when the upsert's WHERE refuses it)."""
     overlap = overlap_now(store) if overlap is None else overlap
-    with store.read() as s:
-        held = _held(s, annotator_id, utcnow(), overlap)
-    if held is not None:
-        return held
     with _in_flight(store) as order:
+        with store.connect() as conn:  # the lease held, else the first candidates
+            held = _held(conn, annotator_id, utcnow(), overlap)
+            if held is not None:
+                return held
+            first = _candidates(conn, annotator_id, utcnow(), True, set(), overlap)
         for from_queue in (True, False):
             tried: set[int] = set()
             while True:
-                with store.read() as s:
-                    rows = _candidates(s, annotator_id, utcnow(), from_queue, tried, overlap)
+                if first is not None:
+                    rows, first = first, None
+                else:
+                    with store.connect() as conn:
+                        rows = _candidates(conn, annotator_id, utcnow(), from_queue, tried,
+                                           overlap)
                 if not rows:
                     break
                 k = order % len(rows)
@@ -204,9 +218,9 @@ def _held_statement(single: bool):
 _HELD = {single: _held_statement(single) for single in (True, False)}
 
 
-def _held(s: Session, annotator_id: int, now: datetime, overlap: Overlap) -> Leased | None:
+def _held(conn: Connection, annotator_id: int, now: datetime, overlap: Overlap) -> Leased | None:
     params = {"who": annotator_id, "now": now, **({} if overlap.single else overlap.params())}
-    row = s.connection().execute(_HELD[overlap.single], params).first()
+    row = conn.execute(_HELD[overlap.single], params).first()
     return None if row is None else Leased(*row, resumed=True)
 
 
@@ -222,8 +236,9 @@ _HELD_ITEM = (
 
 def held_lease(store: Store, annotator_id: int, item_idx: int) -> Leased | None:
     """The annotator's unexpired lease on `item_idx`, or None."""
-    with store.read() as s:
-        row = s.execute(_HELD_ITEM, {"idx": item_idx, "who": annotator_id, "now": utcnow()}).first()
+    with store.connect() as conn:
+        row = conn.execute(_HELD_ITEM, {"idx": item_idx, "who": annotator_id,
+                                        "now": utcnow()}).first()
     return None if row is None else Leased(*row, resumed=True)
 
 
@@ -270,12 +285,11 @@ def _candidate_statements(single: bool):
 _CANDIDATES = {single: _candidate_statements(single) for single in (True, False)}
 
 
-def _candidates(s: Session, annotator_id: int, now: datetime, from_queue: bool, tried: set[int],
-                overlap: Overlap = SINGLE):
+def _candidates(conn: Connection, annotator_id: int, now: datetime, from_queue: bool,
+                tried: set[int], overlap: Overlap = SINGLE):
     params = {"who": annotator_id, "now": now, "tried": sorted(tried) or [-1], "start": 0,
               **({} if overlap.single else overlap.params())}
     statements = _CANDIDATES[overlap.single]
-    conn = s.connection()
     if from_queue:
         return conn.execute(statements[True], params).all()
     n_items = _n_items(conn)

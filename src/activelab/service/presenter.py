@@ -46,8 +46,8 @@ class Presenter:
         return self._runs[run_id]
 
     def next_out(self, who: Principal, leased: Leased | None) -> NextOut:
-        with self.runtime.store.read() as s:
-            count = annotator_count(s, who.id)
+        with self.runtime.store.connect() as conn:
+            count = annotator_count(conn, who.id)
         common = {"labels": self.runtime.labels, "annotator": who.name, "annotator_count": count}
         if leased is None:
             return NextOut(done=True, why="Nothing left to label for you: every item is labeled, "
@@ -181,8 +181,8 @@ class Presenter:
         return f"Chosen by {run.strategy}: score {leased.score:.3f} ({where})."
 
     def event_out(self, who: Principal, out: Outcome) -> EventOut:
-        with self.runtime.store.read() as s:
-            count = annotator_count(s, who.id)
+        with self.runtime.store.connect() as conn:
+            count = annotator_count(conn, who.id)
         return EventOut(event_id=out.event_id, kind=out.kind, item_id=out.item_id, label=out.label,
                         duplicate=out.duplicate, annotator_count=count)
 

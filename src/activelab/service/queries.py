@@ -243,9 +243,10 @@ _COUNT = select(func.count(func.distinct(Event.item_idx))).where(
 )
 
 
-def annotator_count(s: Session, annotator_id: int) -> int:
-    """How many items this annotator's live labels cover."""
-    return int(s.connection().execute(_COUNT, {"who": annotator_id}).scalar() or 0)
+def annotator_count(s, annotator_id: int) -> int:
+    """How many items this annotator's live labels cover (`s`: a Session or a Connection)."""
+    conn = s.connection() if isinstance(s, Session) else s
+    return int(conn.execute(_COUNT, {"who": annotator_id}).scalar() or 0)
 
 
 def annotator_names(s: Session) -> dict[int, str]:
