@@ -1,4 +1,4 @@
-"""Margin's and least confidence's top k for linear models, streamed: float32 logits block by block, then the model's
+"""Margin's, least confidence's and entropy's top k for linear models, streamed: float32 logits block by block, then the model's
 own predict_proba for the rows near the cut, so the picks are exactly those of the model.
 
 Why: for the default pipeline (StandardScaler + LogisticRegression) most of a query's time is
@@ -22,6 +22,7 @@ from .uncertainty import (
     _BLOCK_ROWS,
     _refined_top_k,
     _top_two_gap,
+    entropy_scores,
     least_confidence_scores,
     margin_scores,
 )
@@ -37,7 +38,7 @@ class _BoundExceeded(Exception):
 def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
                  kind: str = "margin") -> tuple[np.ndarray, np.ndarray] | None:
     """(positions among the candidates, scores) as the exact path gives them for `kind`
-    ("margin" or "least_confidence"), or None when the fast path does not apply (not a
+    ("margin", "least_confidence" or "entropy"), or None when the fast path does not apply (not a
     recognised linear model, not a checked float NumPy pool, too few candidates, or the bound
     failed its check).
 
@@ -59,7 +60,7 @@ def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
     approx = map_rows(scores, ctx.X, cand, threads=ctx.threads or predict_threads(ctx.model))
     if not np.isfinite(approx).all():
         return None  # an overflow in float32: the model's own path decides
-    eps = error(probability_error(form, max(maxima)))
+    eps = error(probability_error(form, max(maxima)), form.W.shape[1])
     approx = approx.astype(np.float64)
 
     def exact_at(near: np.ndarray) -> np.ndarray:
@@ -76,18 +77,6 @@ def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
         return None
 
 
-def linear_margin_top_k(ctx: PoolContext, k: int,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
-    """`linear_top_k` for margin (the hook MarginSampling calls)."""
-    return linear_top_k(ctx, k, rng, "margin")
-
-
-def linear_least_confidence_top_k(ctx: PoolContext, k: int,
-                                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
-    """`linear_top_k` for least confidence (the hook LeastConfidence calls)."""
-    return linear_top_k(ctx, k, rng, "least_confidence")
-
-
 def probability_error(form: LinearForm, max_abs_x: float) -> float:
     """A bound on the relative difference of a float32 softmax probability from the model's own.
 
@@ -98,15 +87,27 @@ def probability_error(form: LinearForm, max_abs_x: float) -> float:
     return float(np.expm1(2.0 * delta) + 2.0 * (form.W.shape[1] + 8) * U32)
 
 
-def margin_error(rel: float) -> float:
+def margin_error(rel: float, n_logits: int) -> float:
     """|Δ margin score| for probabilities within relative `rel`: the top two values each move by
     at most rel (they are ≤ 1), so the gap by 2·rel; returned ×4, plus the float64 subtraction."""
     return 4.0 * (2.0 * rel) + 1e-15
 
 
-def least_confidence_error(rel: float) -> float:
+def least_confidence_error(rel: float, n_logits: int) -> float:
     """|Δ (1 − p_max)| ≤ rel·p_max ≤ rel; returned ×4, plus the float64 subtraction."""
     return 4.0 * rel + 1e-15
+
+
+def entropy_error(rel: float, n_logits: int) -> float:
+    """|Δ entropy| between our float32 value and the entropy of the model's probabilities.
+
+    Probabilities within relative `rel` move the entropy by at most rel·(H + 1.02) (the terms
+    p·ε·log p and p·(1 + ε)·log(1 + ε)), with H ≤ log K. Our float32 evaluation,
+    H = log S − Σ e_k t_k / S with t_k = l_k − l₁ ≤ 0 and e_k = e^{t_k}, rounds each e_k·t_k by
+    at most 2u (e^{−t}·(t + t²) ≤ 0.84), sums K terms each ≤ 1/e, and divides by S ≥ 1:
+    within (K² + 4K + 10)·u·(1 + log K). Returned ×4."""
+    h_max = float(np.log(n_logits))
+    return 4.0 * (rel * (h_max + 1.02) + (n_logits**2 + 4 * n_logits + 10) * U32 * (1.0 + h_max))
 
 
 def _applicable(ctx: PoolContext, k: int) -> LinearForm | None:
@@ -152,9 +153,22 @@ def _least_confidence_block(logits: np.ndarray) -> np.ndarray:
     return 1.0 - 1.0 / total
 
 
+def _entropy_block(logits: np.ndarray) -> np.ndarray:
+    """H = log S − Σ_k e_k·t_k / S of each row, t_k = l_k − l₁, e_k = e^{t_k}, S = Σ_k e_k."""
+    t = np.ascontiguousarray(logits.T)
+    t -= t.max(axis=0)
+    e = np.exp(t)
+    total = e.sum(axis=0)
+    e *= t
+    weighted = e.sum(axis=0)
+    weighted /= total
+    return np.log(total) - weighted
+
+
 #: kind → (float32 scores of a block of logits, exact scores of a probability table, the score
 #: error for a relative probability error).
 KINDS = {
     "margin": (_margin_block, margin_scores, margin_error),
     "least_confidence": (_least_confidence_block, least_confidence_scores, least_confidence_error),
+    "entropy": (_entropy_block, entropy_scores, entropy_error),
 }

@@ -236,6 +236,19 @@ def _select_by(rank, who: str, ctx: PoolContext, batch_size: int,
     return Selection(idx=cand[pos], scores=scores, candidate_idx=cand)
 
 
+def _linear_or(kind: str, ctx: PoolContext, batch_size: int, rng: np.random.Generator,
+               exact) -> Selection:
+    """The streamed linear-model path (`_linear_top_k.linear_top_k`) where it applies, else
+    `exact()`; both pick the same rows."""
+    from . import _linear_top_k
+
+    fast = _linear_top_k.linear_top_k(ctx, batch_size, rng, kind)
+    if fast is None:
+        return exact()
+    cand = ctx.candidate_idx
+    return Selection(idx=cand[fast[0]], scores=fast[1], candidate_idx=cand)
+
+
 @register
 class LeastConfidence(ScoreStrategy):
     """Least-confidence sampling: query where the top class probability is lowest."""
@@ -249,14 +262,9 @@ class LeastConfidence(ScoreStrategy):
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
         """The `batch_size` least confident; a linear model is streamed as for margin."""
-        from ._linear_top_k import linear_least_confidence_top_k
-
         self._validate_params()
-        fast = linear_least_confidence_top_k(ctx, batch_size, rng)
-        if fast is not None:
-            return Selection(idx=ctx.candidate_idx[fast[0]], scores=fast[1],
-                             candidate_idx=ctx.candidate_idx)
-        return super().select(ctx, batch_size, rng)
+        return _linear_or("least_confidence", ctx, batch_size, rng,
+                          lambda: super(LeastConfidence, self).select(ctx, batch_size, rng))
 
 
 @register
@@ -274,13 +282,8 @@ class MarginSampling(ScoreStrategy):
         """The `batch_size` smallest margins; see `margin_top_k` for the precision. A linear
         model (scalers + logistic regression) is scored in float32 blocks with the rows near the
         cut recomputed by the model (`_linear_top_k`): the same picks, without a probability table."""
-        from ._linear_top_k import linear_margin_top_k
-
-        fast = linear_margin_top_k(ctx, batch_size, rng)
-        if fast is not None:
-            return Selection(idx=ctx.candidate_idx[fast[0]], scores=fast[1],
-                             candidate_idx=ctx.candidate_idx)
-        return _select_by(margin_top_k, self.name, ctx, batch_size, rng)
+        return _linear_or("margin", ctx, batch_size, rng,
+                          lambda: _select_by(margin_top_k, self.name, ctx, batch_size, rng))
 
 
 @register
@@ -295,5 +298,7 @@ class EntropySampling(ScoreStrategy):
         return entropy_scores(ctx.proba(self.name))
 
     def select(self, ctx: PoolContext, batch_size: int, rng: np.random.Generator) -> Selection:
-        """The `batch_size` most uncertain candidates; see `entropy_top_k` for the precision."""
-        return _select_by(entropy_top_k, self.name, ctx, batch_size, rng)
+        """The `batch_size` most uncertain candidates; see `entropy_top_k` for the precision.
+        A linear model is streamed as for margin."""
+        return _linear_or("entropy", ctx, batch_size, rng,
+                          lambda: _select_by(entropy_top_k, self.name, ctx, batch_size, rng))
