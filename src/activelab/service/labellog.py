@@ -17,18 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .auth import Principal
 from .db import Store, utcnow
 from .errors import ConflictError, ForbiddenError, LabelError
-from .leases import claim, overlap_now, require_lease
+from .leases import claim, lease_expiry, overlap_now, release, require_lease
 from .multilabel import check_answer, decode, encode
-from .queries import LABEL_KINDS, ItemState, find_item, item_states, live
+from .queries import LABEL_KINDS, ItemState, find_item, item_state, live
 from .regression import check_value
-from .tables import Event, Item, Lease
+from .tables import Event, Item
 
 UNDOABLE = ("label", "relabel", "skip")  # what POST /api/undo takes back (reviews: undo_review)
 
@@ -85,20 +85,18 @@ def _record_answer(store: Store, who: Principal, item_id: str, request_id: str,
 
     def write(s: Session, now: datetime) -> Event:
         item = find_item(s, item_id)
-        state = item_states(s, overlap, item.idx).get(item.idx)
+        state = item_state(s, overlap, item)
         kind = _label_kind(s, who, item, state, now)
-        ev = Event(request_id=request_id, kind=kind, item_idx=item.idx, annotator_id=who.id,
-                   label=label, labels=labels, value=value, created_at=now)
-        s.add(ev)
-        s.flush()
-        s.execute(delete(Lease).where(Lease.item_idx == item.idx, Lease.annotator_id == who.id))
+        ev = _append(s, request_id=request_id, kind=kind, item_idx=item.idx,
+                     annotator_id=who.id, label=label, labels=labels, value=value, created_at=now)
+        release(s, item.idx, who.id)
         return ev
 
     return _idempotent(store, who, request_id, write, expect=(item_id, label, LABEL_KINDS),
                        labels=labels, value=value)
 
 
-def _label_kind(s: Session, who: Principal, item: Item, state: ItemState | None,
+def _label_kind(s: Session, who: Principal, item, state: ItemState | None,
                 now: datetime) -> str:
     """``label`` (a new vote, on the caller's lease) or ``relabel`` (the caller's own vote
     changed, or an admin's correction); refuses everyone else."""
@@ -112,8 +110,8 @@ def _label_kind(s: Session, who: Principal, item: Item, state: ItemState | None,
                 f"item {item.item_id!r} was decided by a reviewer; only an admin can relabel it now."
             )
         return "relabel"
-    lease = s.get(Lease, (item.idx, who.id), with_for_update=True)
-    if lease is not None and lease.expires_at > now:
+    expires_at = lease_expiry(s, item.idx, who.id)
+    if expires_at is not None and expires_at > now:
         return "label"  # one more of the labels the item needs
     if who.is_admin:
         return "relabel"  # a correction: it decides the item
@@ -132,17 +130,17 @@ def record_skip(store: Store, who: Principal, item_id: str, request_id: str) -> 
 
     def write(s: Session, now: datetime) -> Event:
         item = find_item(s, item_id)
-        state = item_states(s, overlap, item.idx).get(item.idx)
-        lease = s.get(Lease, (item.idx, who.id))
-        if state is not None and (who.id in state.votes or (
-                state.status != "pending" and (lease is None or lease.expires_at <= now))):
-            raise ConflictError(f"item {item_id!r} is already labeled; there is nothing to skip.")
+        state = item_state(s, overlap, item)
+        if state is not None:
+            expires_at = lease_expiry(s, item.idx, who.id, lock=False)
+            if who.id in state.votes or (
+                    state.status != "pending" and (expires_at is None or expires_at <= now)):
+                raise ConflictError(
+                    f"item {item_id!r} is already labeled; there is nothing to skip.")
         require_lease(s, who, item, now)
-        ev = Event(request_id=request_id, kind="skip", item_idx=item.idx, annotator_id=who.id,
-                   created_at=now)
-        s.add(ev)
-        s.flush()
-        s.execute(delete(Lease).where(Lease.item_idx == item.idx, Lease.annotator_id == who.id))
+        ev = _append(s, request_id=request_id, kind="skip", item_idx=item.idx,
+                     annotator_id=who.id, created_at=now)
+        release(s, item.idx, who.id)
         return ev
 
     return _idempotent(store, who, request_id, write, expect=(item_id, None, ("skip",)))
@@ -174,7 +172,7 @@ def record_review(store: Store, who: Principal, item_id: str, label: str, reques
 
     def write(s: Session, now: datetime) -> Event:
         item = find_item(s, item_id)
-        state = item_states(s, overlap, item.idx).get(item.idx)
+        state = item_state(s, overlap, item)
         if state is None or not state.votes:
             raise ConflictError(f"item {item_id!r} has no annotator's label to review; label it "
                                 "instead (POST /api/labels).")
@@ -217,6 +215,16 @@ def _last_live(s: Session, who: Principal, kinds) -> Event | None:
     )
 
 
+_APPEND = insert(Event).returning(Event.id)
+
+
+def _append(s: Session, **values) -> Event:
+    """Insert an event (one prebuilt statement, not the unit of work); returns it, with its id,
+    as a detached `Event`."""
+    event_id = s.connection().execute(_APPEND, values).scalar_one()
+    return Event(id=event_id, **values)
+
+
 def _undo(s: Session, who: Principal, target: Event, request_id: str, now: datetime) -> Event:
     ev = Event(request_id=request_id, kind="undo", item_idx=target.item_idx, annotator_id=who.id,
                target_event_id=target.id, created_at=now)
@@ -248,18 +256,19 @@ def _idempotent(store: Store, who: Principal, request_id: str, write, expect,
 
 
 _BY_REQUEST = (
-    select(Event, Item.item_id).join(Item, Item.idx == Event.item_idx)
+    select(*Event.__table__.c, Item.item_id).join(Item, Item.idx == Event.item_idx)
     .where(Event.request_id == bindparam("rid"))
 )
 
 
 def _by_request(s: Session, request_id: str):
-    return s.execute(_BY_REQUEST, {"rid": request_id}).first()
+    """The event written under `request_id` (a row: its columns and its item's item_id)."""
+    return s.connection().execute(_BY_REQUEST, {"rid": request_id}).first()
 
 
 def _duplicate(found, who: Principal, request_id: str, expect,
                labels: str | None = None, value: float | None = None) -> Outcome:
-    ev, item_id = found
+    ev, item_id = found, found.item_id
     want_item, want_label, kinds = expect
     if (
         ev.annotator_id != who.id

@@ -242,18 +242,37 @@ def held_lease(store: Store, annotator_id: int, item_idx: int) -> Leased | None:
     return None if row is None else Leased(*row, resumed=True)
 
 
-def require_lease(s: Session, who: Principal, item: Item, now: datetime) -> None:
-    """Raise `ConflictError` unless `who` holds an unexpired lease on `item` (locks the lease row
-    for the rest of the write transaction)."""
-    lease = s.get(Lease, (item.idx, who.id), with_for_update=True)
-    if lease is None or lease.annotator_id != who.id:
+_EXPIRY = select(Lease.expires_at).where(Lease.item_idx == bindparam("idx"),
+                                        Lease.annotator_id == bindparam("who"))
+_LEASE_EXPIRY = {False: _EXPIRY, True: _EXPIRY.with_for_update()}
+_RELEASE = Lease.__table__.delete().where(Lease.__table__.c.item_idx == bindparam("idx"),
+                                          Lease.__table__.c.annotator_id == bindparam("who"))
+
+
+def lease_expiry(s: Session, item_idx: int, annotator_id: int, lock: bool = True) -> datetime | None:
+    """When the annotator's lease on the item ends (expired or not), None without one; `lock`:
+    lock the lease row for the rest of the write transaction (PostgreSQL)."""
+    return s.connection().execute(_LEASE_EXPIRY[lock], {"idx": item_idx,
+                                                        "who": annotator_id}).scalar()
+
+
+def release(s: Session, item_idx: int, annotator_id: int) -> None:
+    """Drop the annotator's lease on the item (inside the caller's write transaction)."""
+    s.connection().execute(_RELEASE, {"idx": item_idx, "who": annotator_id})
+
+
+def require_lease(s: Session, who: Principal, item, now: datetime) -> None:
+    """Raise `ConflictError` unless `who` holds an unexpired lease on `item` (an `Item` or a row
+    with its idx and item_id; locks the lease row for the rest of the write transaction)."""
+    expires_at = lease_expiry(s, item.idx, who.id)
+    if expires_at is None:
         raise ConflictError(
             f"you hold no lease on item {item.item_id!r}; ask for work with GET /api/next "
             "(an item is labeled by the annotator it was handed to)."
         )
-    if lease.expires_at <= now:
+    if expires_at <= now:
         raise ConflictError(
-            f"your lease on item {item.item_id!r} expired at {lease.expires_at.isoformat()}Z; "
+            f"your lease on item {item.item_id!r} expired at {expires_at.isoformat()}Z; "
             "get a fresh item with GET /api/next."
         )
 

@@ -226,6 +226,19 @@ def item_states(s: Session, overlap: Overlap | None = None,
     return states
 
 
+_ITEM_EVENTS = (select(*Event.__table__.c)
+                .where(Event.item_idx == bindparam("idx"), Event.kind.in_(CHANGE_KINDS), live())
+                .order_by(Event.id))
+
+
+def item_state(s: Session, overlap: Overlap, item) -> ItemState | None:
+    """`item_states(s, overlap, item.idx).get(item.idx)` for one item (`find_item`'s row), read
+    with one prebuilt statement: the state's events are rows with the event's columns."""
+    events = s.connection().execute(_ITEM_EVENTS, {"idx": item.idx}).all()
+    needed = overlap.needed(0 if overlap.single else item.overlap_key)
+    return resolve(item.idx, events, needed)
+
+
 def current_labels(s: Session, overlap: Overlap | None = None) -> dict[int, Event]:
     """item_idx → the event its current label comes from, for every *resolved* item (what the
     model trains on; pending and unresolved items are left out)."""
@@ -253,8 +266,13 @@ def annotator_names(s: Session) -> dict[int, str]:
     return dict(s.execute(select(Annotator.id, Annotator.name)).all())
 
 
-def find_item(s: Session, item_id: str) -> Item:
-    item = s.scalar(select(Item).where(Item.item_id == item_id))
+_FIND_ITEM = select(Item.idx, Item.item_id, Item.kind, Item.overlap_key).where(
+    Item.item_id == bindparam("item_id"))
+
+
+def find_item(s: Session, item_id: str):
+    """The item's row (idx, item_id, kind, overlap_key); `NotFoundError` for an unknown id."""
+    item = s.connection().execute(_FIND_ITEM, {"item_id": item_id}).first()
     if item is None:
         raise NotFoundError(f"unknown item {item_id[:100]!r}; item ids come from GET /api/next.")
     return item
