@@ -30,7 +30,8 @@ class LinearForm:
     W : (n_features, n_logits) float32, the scalers folded in; b : (n_logits,) float32.
     A binary model has two logits, (0, decision), whose softmax is scikit-learn's
     (1 − σ(d), σ(d)). `gain` and `offset` bound, per logit, the magnitudes the model's own float
-    arithmetic rounds: Σ_j |coef_j|·(A_j·|x_j| + C_j) + |intercept| ≤ gain·max|x| + offset.
+    arithmetic rounds and ours: Σ_j |coef_j|·(A_j·|x_j| + C_j) + |intercept| ≤ gain·‖x‖₂ + offset
+    (Cauchy–Schwarz; A_j, C_j the scalers' absolute gains and shifts, |W_j| = |coef_j|·A_j).
     """
 
     W: np.ndarray
@@ -50,13 +51,15 @@ class LinearForm:
         out += self.b
         return out
 
-    def logit_error(self, max_abs_x: float) -> float:
-        """A bound on |these float32 logits − the model's own logits| for rows with max|x| ≤
-        `max_abs_x`: both are sums of d + r rounded terms (r: the scaler steps and casts), each
-        within γ = (d + r)·u of the magnitude `gain·max|x| + offset` (Higham's dot product
-        bound), so their difference is within twice that."""
+    def logit_error(self, row_norms):
+        """A bound on |these float32 logits − the model's own logits| for rows of Euclidean norm
+        `row_norms` (a float or an array, one per row): both are sums of d + r rounded terms (r:
+        the scaler steps and casts), each within γ = (d + r)·u of the magnitude
+        `gain·‖x‖₂ + offset` (Higham's dot product bound), so their difference is within twice
+        that."""
         g = (self.n_features + self.roundings + 2) * U32
-        return 2.0 * g / (1.0 - g) * (self.gain * max_abs_x + self.offset)
+        return 2.0 * g / (1.0 - g) * (self.gain * np.asarray(row_norms, dtype=np.float64)
+                                      + self.offset)
 
 
 def linear_form(model) -> LinearForm | None:
@@ -88,7 +91,7 @@ def linear_form(model) -> LinearForm | None:
         roundings += r
     W = (coef * scale).T  # (d, n_logits)
     b = intercept + coef @ shift
-    gain = float(np.max(np.abs(coef) @ abs_scale))
+    gain = float(np.max(np.linalg.norm(np.abs(coef) * abs_scale, axis=1)))
     offset = float(np.max(np.abs(coef) @ abs_shift + np.abs(intercept) + np.abs(b)))
     if not (np.isfinite(W).all() and np.isfinite(b).all() and np.isfinite([gain, offset]).all()):
         return None

@@ -12,15 +12,13 @@ sends the whole query back to the exact path, so a wrong bound can cost time, ne
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from ..models.linear_form import U32, LinearForm, linear_form
+from ._base import _check_no_nan, top_k_at
 from ._context import PoolContext, map_rows, predict_threads
 from .uncertainty import (
     _BLOCK_ROWS,
-    _refined_top_k,
     _top_two_gap,
     entropy_scores,
     least_confidence_scores,
@@ -48,57 +46,76 @@ def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
     if form is None:
         return None
     cand = ctx.candidate_idx
-    maxima: list[float] = []
-    lock = threading.Lock()
+    n_logits = form.W.shape[1]
 
     def scores(block: np.ndarray) -> np.ndarray:
-        logits = form.logits(block)
-        with lock:
-            maxima.append(float(max(block.max(), -block.min())))
-        return block_scores(logits)
+        out = np.empty((block.shape[0], 2))
+        out[:, 0] = block_scores(form.logits(block))
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+        out[:, 1] = error(probability_error(form, norms), n_logits)
+        return out
 
-    approx = map_rows(scores, ctx.X, cand, threads=ctx.threads or predict_threads(ctx.model))
-    if not np.isfinite(approx).all():
+    both = map_rows(scores, ctx.X, cand, threads=ctx.threads or predict_threads(ctx.model))
+    approx, err = both[:, 0].copy(), both[:, 1].copy()
+    del both
+    if not (np.isfinite(approx).all() and np.isfinite(err).all()):
         return None  # an overflow in float32: the model's own path decides
-    eps = error(probability_error(form, max(maxima)), form.W.shape[1])
-    approx = approx.astype(np.float64)
 
     def exact_at(near: np.ndarray) -> np.ndarray:
         exact = exact_scores(ctx.predict_proba_rows(cand[near], kind))
-        if np.abs(exact - approx[near]).max(initial=0.0) > eps:
+        if (np.abs(exact - approx[near]) > err[near]).any():
             raise _BoundExceeded
         return exact
 
     state = rng.bit_generator.state
     try:
-        return _refined_top_k(approx, eps, exact_at, k, rng)
+        return refined_top_k_rowwise(approx, err, exact_at, k, rng)
     except _BoundExceeded:
         rng.bit_generator.state = state
         return None
 
 
-def probability_error(form: LinearForm, max_abs_x: float) -> float:
-    """A bound on the relative difference of a float32 softmax probability from the model's own.
+def refined_top_k_rowwise(approx: np.ndarray, err: np.ndarray, exact_at, k: int,
+                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """`top_k` of scores known to within `err` (one bound per row): the k-th largest lower end
+    L = (approx − err)_(k) is at most the exact k-th score, so every row that can reach the
+    exact top k, ties at its cut included, has approx + err ≥ L; those rows are recomputed with
+    `exact_at(positions)` and ranked alone (`top_k_at` gives the same picks and draws on any
+    subset that holds them all). Returns (positions, scores: exact where recomputed)."""
+    n = approx.shape[0]
+    lower = approx - err
+    floor = np.partition(lower, n - k)[n - k]
+    del lower
+    near = np.flatnonzero(approx + err >= floor)
+    approx[near] = exact_near = exact_at(near)
+    top = np.partition(exact_near, near.shape[0] - k)[near.shape[0] - k:]
+    _check_no_nan(top)
+    return near[top_k_at(exact_near, top.min(), k, rng)], approx
+
+
+def probability_error(form: LinearForm, row_norms):
+    """A bound on the relative difference of a float32 softmax probability from the model's own,
+    per row (`row_norms`: the rows' Euclidean norms).
 
     A logit error δ (`form.logit_error`) moves each softmax probability by a factor within
     e^{±2δ}, and each float32 softmax (ours and the model's) rounds each probability by at most
     (n_logits + 8)·u relatively (the exponent's rounding costs e^{-t}·t·u ≤ u/e per term)."""
-    delta = form.logit_error(max_abs_x)
-    return float(np.expm1(2.0 * delta) + 2.0 * (form.W.shape[1] + 8) * U32)
+    delta = form.logit_error(row_norms)
+    return np.expm1(2.0 * delta) + 2.0 * (form.W.shape[1] + 8) * U32
 
 
-def margin_error(rel: float, n_logits: int) -> float:
+def margin_error(rel, n_logits: int):
     """|Δ margin score| for probabilities within relative `rel`: the top two values each move by
     at most rel (they are ≤ 1), so the gap by 2·rel; returned ×4, plus the float64 subtraction."""
     return 4.0 * (2.0 * rel) + 1e-15
 
 
-def least_confidence_error(rel: float, n_logits: int) -> float:
+def least_confidence_error(rel, n_logits: int):
     """|Δ (1 − p_max)| ≤ rel·p_max ≤ rel; returned ×4, plus the float64 subtraction."""
     return 4.0 * rel + 1e-15
 
 
-def entropy_error(rel: float, n_logits: int) -> float:
+def entropy_error(rel, n_logits: int):
     """|Δ entropy| between our float32 value and the entropy of the model's probabilities.
 
     Probabilities within relative `rel` move the entropy by at most rel·(H + 1.02) (the terms
