@@ -104,6 +104,14 @@ def test_models_it_does_not_fold(model):
     assert linear_form(LogisticRegression()) is None  # unfitted
 
 
+def test_one_vs_rest_probabilities_of_older_scikit_learn_are_not_folded():
+    X, truth = _data(300, 6, 3, seed=1)
+    model = LogisticRegression().fit(X, truth)
+    assert linear_form(model) is not None
+    model.multi_class = "ovr"  # what scikit-learn < 1.8 stores for a one-vs-rest fit
+    assert linear_form(model) is None
+
+
 def _pool(n, n_classes, seed, n_labeled=60, duplicates=0):
     X, truth = _data(n, 8, n_classes, seed)
     if duplicates:  # repeated rows score exactly alike: ties the random draw must break alike

@@ -8,8 +8,9 @@ need the model's exact values (the uncertainty strategies' top k) recompute the 
 bound with the model itself, so the picks are the model's own.
 
 Recognised (exact types, so a subclass that changes `predict_proba` is never misread):
-`LogisticRegression` / `LogisticRegressionCV` (binary: sigmoid; multiclass: softmax, as in
-scikit-learn ≥ 1.8), alone or at the end of a `Pipeline` whose other steps are
+`LogisticRegression` / `LogisticRegressionCV` (binary: sigmoid; multiclass: softmax — the
+one-vs-rest probabilities of older scikit-learn's ``multi_class="ovr"`` or liblinear are not
+folded), alone or at the end of a `Pipeline` whose other steps are
 `StandardScaler`, `MinMaxScaler` (``clip=False``), `MaxAbsScaler` or ``"passthrough"``.
 """
 
@@ -111,6 +112,10 @@ def _logistic(est) -> tuple[np.ndarray | None, np.ndarray | None]:
         return None, None  # unfitted, or sparsified coefficients
     coef = coef.astype(np.float64)
     intercept = np.broadcast_to(np.asarray(intercept, dtype=np.float64), (coef.shape[0],))
+    if len(classes) > 2 and (getattr(est, "multi_class", "auto") == "ovr"
+                             or (getattr(est, "multi_class", "auto") == "auto"
+                                 and est.solver == "liblinear")):
+        return None, None  # one-vs-rest probabilities (scikit-learn < 1.8), not a softmax
     if len(classes) == 2 and coef.shape[0] == 1:  # binary: logits (0, decision)
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.array([0.0, intercept[0]])
