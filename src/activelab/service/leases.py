@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -320,5 +321,17 @@ def _candidates(conn: Connection, annotator_id: int, now: datetime, from_queue: 
     return rows
 
 
+_N_ITEMS_SECONDS = 5.0
+_n_items_seen: dict[str, tuple[int, float]] = {}  # database URL -> (items, when read)
+
+
 def _n_items(conn) -> int:
-    return int(conn.execute(select(func.max(Item.idx))).scalar() or 0) + 1
+    """How many positions the pool has (where a random scan starts): read at most every few
+    seconds per database — a stale answer only narrows where the scan starts, and it wraps."""
+    key = str(conn.engine.url)
+    seen = _n_items_seen.get(key)
+    if seen is not None and seen[1] > time.monotonic() - _N_ITEMS_SECONDS:
+        return seen[0]
+    n = int(conn.execute(select(func.max(Item.idx))).scalar() or 0) + 1
+    _n_items_seen[key] = (n, time.monotonic())
+    return n
