@@ -8,9 +8,16 @@ retrain worker refits every K labels; then the server and the worker are killed,
 
 A throw-away project (a synthetic 8-feature table, 2 classes, 5,000 rows) in a temporary folder;
 `activelab serve` on 127.0.0.1 (a free port; nothing else is contacted) with its worker process as
-in production. The load client is our own bounded asyncio client (httpx): each annotator loops
-GET /api/next → think → POST /api/labels. Think time is exponential with mean --think seconds
-(default 2 s, a fast annotator: 30 labels a minute; --think 0 measures saturation instead).
+in production. The load client is our own bounded asyncio client: each annotator loops
+GET /api/next → think → POST /api/labels over one keep-alive connection. Think time is
+exponential with mean --think seconds (default 2 s, a fast annotator: 30 labels a minute; --think
+0 measures saturation instead).
+
+The client shares the machine with the server, its worker and PostgreSQL, so it is kept cheap:
+`RawClient`, a minimal HTTP/1.1 client over asyncio streams (Content-Length and chunked bodies,
+keep-alive, reconnect) on uvloop, about a tenth of httpx's CPU per request. `--client httpx`
+drives the same loop through httpx.AsyncClient on the standard event loop (what the figures
+before 2026-12-02 used), to compare.
 
 Figures: p50/p99 latency of next-item and submit, labels/s, retrains, the machine's load (load
 average, CPU seconds of server, worker and client). `--faults` adds the crash runs: the server is
@@ -40,6 +47,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+try:
+    import uvloop
+except ImportError:  # the standard event loop then
+    uvloop = None
+
 RESULTS = Path(__file__).resolve().parent / "results" / "service_load.json"
 LABELS = ("neg", "pos")
 
@@ -63,6 +75,25 @@ def cpu_seconds(pid: int | None) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+def postgres_cpu_seconds(db: str | None) -> float:
+    """CPU seconds of the live PostgreSQL backends serving database `db` on this machine (their
+    process titles name it; 0 for SQLite or a server elsewhere)."""
+    if not db:
+        return 0.0
+    name = db.rpartition("/")[2].encode()
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and b" " + name + b" " in title:
+            total += cpu_seconds(int(proc.name))
+    return total
 
 
 def children(pid: int) -> list[int]:
@@ -172,13 +203,127 @@ class Load:
     double_leases: int = 0
     errors: list[str] = field(default_factory=list)
     outage_retries: int = 0
+    requests: int = 0  # answered, measured or not
+
+
+class TransportError(Exception):
+    """The connection failed or closed before a whole answer came (the server is down)."""
+
+
+class Reply:
+    """An answer: `status_code`, `content` (bytes), `text`, `json()`."""
+
+    __slots__ = ("content", "status_code")
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code, self.content = status_code, content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class RawClient:
+    """A minimal HTTP/1.1 keep-alive client over asyncio streams, for the load only: one
+    connection, one request at a time, JSON bodies; reconnects after a failure. Reads
+    Content-Length and chunked answers; any failure or timeout is a `TransportError`."""
+
+    def __init__(self, url: str, headers: dict[str, str], timeout: float = 60) -> None:
+        hostport = url.split("://", 1)[1].rstrip("/")
+        self.host, _, port = hostport.partition(":")
+        self.port = int(port or 80)
+        self.timeout = timeout
+        self._head = "".join(f"{k}: {v}\r\n" for k, v in
+                             {"Host": hostport, **headers}.items()).encode("latin-1")
+        self._reader = self._writer = None
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        self._close()
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+    async def request(self, method: str, path: str, json=None) -> Reply:
+        body = b"" if json is None else _dumps(json)
+        head = (f"{method} {path} HTTP/1.1\r\n".encode("latin-1") + self._head
+                + (b"Content-Type: application/json\r\n" if json is not None else b"")
+                + b"Content-Length: %d\r\n\r\n" % len(body))
+        try:
+            async with asyncio.timeout(self.timeout):
+                if self._writer is None:
+                    self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+                self._writer.write(head + body)
+                return await self._read()
+        except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ValueError, TimeoutError) as exc:
+            self._close()
+            raise TransportError(f"{type(exc).__name__}: {exc}") from None
+
+    async def _read(self) -> Reply:
+        reader = self._reader
+        status_line = await reader.readline()
+        if not status_line:
+            raise EOFError("connection closed")
+        status = int(status_line.split(None, 2)[1])
+        length, chunked, close = None, False, False
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b"\n"):
+                break
+            if not line:
+                raise EOFError("connection closed in the headers")
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif name == b"connection":
+                close = b"close" in value.lower()
+        if chunked:
+            parts = []
+            while True:
+                size = int((await reader.readline()).split(b";")[0], 16)
+                if size == 0:
+                    while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    break
+                parts.append(await reader.readexactly(size))
+                await reader.readexactly(2)
+            content = b"".join(parts)
+        elif length is not None:
+            content = await reader.readexactly(length)
+        else:
+            content, close = await reader.read(), True
+        if close:
+            self._close()
+        return Reply(status, content)
+
+
+def _dumps(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def client_for(kind: str, url: str, headers: dict[str, str]):
+    """The annotator's connection: `RawClient` ("raw") or httpx.AsyncClient ("httpx")."""
+    if kind == "raw":
+        return RawClient(url, headers, timeout=60)
+    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+    return httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits)
 
 
 async def annotate(i: int, token: str, url: str, truth: dict, load: Load, stop_at: float,
-                   think: float, rng: random.Random, measuring) -> None:
+                   think: float, rng: random.Random, measuring, client: str = "raw") -> None:
     headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as c:
+    async with client_for(client, url, headers) as c:
 
         async def call(method, path, body=None):
             """Send until the server answers (the same body, so the same request_id)."""
@@ -186,7 +331,8 @@ async def annotate(i: int, token: str, url: str, truth: dict, load: Load, stop_a
                 t0 = time.perf_counter()
                 try:
                     r = await c.request(method, path, json=body)
-                except httpx.TransportError:
+                    load.requests += 1
+                except (httpx.TransportError, TransportError):
                     load.outage_retries += 1
                     await asyncio.sleep(0.2)
                     continue
@@ -227,7 +373,16 @@ async def annotate(i: int, token: str, url: str, truth: dict, load: Load, stop_a
                 load.label_ms.append(ms)
 
 
-async def drive(url, tokens, truth, seconds, think, seed, events=(), warmup=3.0) -> tuple[Load, float]:
+def run_loop(coro, client: str = "raw"):
+    """Run the load's event loop: uvloop for the raw client (when installed), else asyncio's."""
+    if client == "raw" and uvloop is not None:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coro)
+    return asyncio.run(coro)
+
+
+async def drive(url, tokens, truth, seconds, think, seed, events=(), warmup=3.0,
+                client: str = "raw") -> tuple[Load, float]:
     """Run the annotators for `seconds`; `events` are (at_seconds, callable) run meanwhile
     (the faults). Latencies are kept after `warmup` seconds and outside fault windows."""
     load = Load()
@@ -242,7 +397,7 @@ async def drive(url, tokens, truth, seconds, think, seed, events=(), warmup=3.0)
             await asyncio.to_thread(action)
             quiet["until"] = time.monotonic() + 2.0
     tasks = [annotate(i, t, url, truth, load, start + seconds, think, random.Random(seed * 1000 + i),
-                      measuring) for i, t in enumerate(tokens)]
+                      measuring, client) for i, t in enumerate(tokens)]
     await asyncio.gather(faults(), *tasks)
     return load, time.monotonic() - start
 
@@ -284,12 +439,13 @@ def run(args) -> dict:
             time.sleep(1.0)  # let the worker rank the pool once (its cold start)
             load_before = os.getloadavg()
             cpu0 = {"server": cpu_seconds(server.proc.pid), "worker": cpu_seconds(server.worker_pid()),
-                    "client": time.process_time()}
-            load, elapsed = asyncio.run(drive(server.url, tokens, truth, seconds, args.think,
-                                              args.seed))
+                    "client": time.process_time(), "postgresql": postgres_cpu_seconds(db)}
+            load, elapsed = run_loop(drive(server.url, tokens, truth, seconds, args.think,
+                                           args.seed, client=args.client), args.client)
             cpu = {"server": cpu_seconds(server.proc.pid) - cpu0["server"],
                    "worker": cpu_seconds(server.worker_pid()) - cpu0["worker"],
-                   "client": time.process_time() - cpu0["client"]}
+                   "client": time.process_time() - cpu0["client"],
+                   "postgresql": postgres_cpu_seconds(db) - cpu0["postgresql"]}
             load_after = os.getloadavg()
             result = {
                 "backend": "postgresql" if db else "sqlite",
@@ -301,6 +457,9 @@ def run(args) -> dict:
                 "errors": len(load.errors), "double_leases": load.double_leases,
                 "first_answer_s": round(first_answer, 2),
                 "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
+                "client": args.client, "requests": load.requests,
+                "cpu_ms_per_request": {k: round(1000 * cpu[k] / max(load.requests, 1), 2)
+                                       for k in ("server", "postgresql", "client")},
                 "loadavg_1min": [round(load_before[0], 2), round(load_after[0], 2)],
                 "cpus": os.cpu_count(),
             }
@@ -350,8 +509,9 @@ def faults(server: Server, project: Path, db, tokens, truth, args) -> dict:
         server.kill()
         out["server_restart_s"] = round(server.start(tokens[0]), 2)
 
-    load, _ = asyncio.run(drive(server.url, tokens, truth, seconds, args.think, args.seed + 1,
-                                events=[(seconds / 3, kill_and_restart_server)]))
+    load, _ = run_loop(drive(server.url, tokens, truth, seconds, args.think, args.seed + 1,
+                             events=[(seconds / 3, kill_and_restart_server)], client=args.client),
+                       args.client)
     out["server_sigkill"] = {**check_log(project, db, load.acked),
                              "double_leases": load.double_leases, "errors": len(load.errors),
                              "resent_after_outage": load.outage_retries}
@@ -369,8 +529,9 @@ def faults(server: Server, project: Path, db, tokens, truth, args) -> dict:
             killed.append(pid)
 
     runs_before = count_runs(project, db)
-    load2, _ = asyncio.run(drive(server.url, tokens, truth, seconds, args.think, args.seed + 2,
-                                 events=[(t, kill_worker) for t in (4, 9, 14)]))
+    load2, _ = run_loop(drive(server.url, tokens, truth, seconds, args.think, args.seed + 2,
+                              events=[(t, kill_worker) for t in (4, 9, 14)], client=args.client),
+                        args.client)
     both = {**load.acked, **load2.acked}
     out["worker_sigkill"] = {**check_log(project, db, both), "workers_killed": len(killed),
                              "double_leases": load2.double_leases, "errors": len(load2.errors),
@@ -407,17 +568,21 @@ SUITE = [  # (backend, annotators, think seconds): the issue's targets, and 200 
 
 def markdown(results: list[dict]) -> str:
     """The README's table from the suite's results."""
-    rows = ["| database | annotators | think | labels/s | next p50 / p99 | submit p50 / p99 | "
-            "restart → first answer (median, max) | SIGKILL server / worker: lost, duplicated, "
-            "double leases | load avg (start → end) |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [("| database | annotators | think | labels/s | next p50 / p99 | submit p50 / p99 | "
+             "CPU ms per request: server, PostgreSQL, client | "
+             "restart → first answer (median, max) | SIGKILL server / worker: lost, duplicated, "
+             "double leases | load avg (start → end) |"),
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         f = r.get("faults", {})
         srv, wrk = f.get("server_sigkill", {}), f.get("worker_sigkill", {})
         rs = r.get("restart_to_first_answer_s", {})
+        cpu = r.get("cpu_ms_per_request", {})
         rows.append(
             f"| {r['backend']} | {r['annotators']} | {r['think_s']:g} s | {r['labels_per_s']} | "
             f"{r['next_p50_ms']} / {r['next_p99_ms']} ms | {r['label_p50_ms']} / {r['label_p99_ms']} ms | "
+            f"{cpu.get('server', '–')}, {cpu.get('postgresql', '–') if r['backend'] == 'postgresql' else '–'}, "
+            f"{cpu.get('client', '–')} | "
             f"{rs.get('median', '–')} s, {rs.get('max', '–')} s | "
             f"{srv.get('lost', '–')}, {srv.get('duplicated_request_ids', '–')}, {srv.get('double_leases', '–')} / "
             f"{wrk.get('lost', '–')}, {wrk.get('duplicated_request_ids', '–')}, {wrk.get('double_leases', '–')} "
@@ -435,6 +600,8 @@ def main() -> None:
     ap.add_argument("--retrain-every", type=int, default=20)
     ap.add_argument("--queue-size", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                    help="the load client: our minimal HTTP/1.1 client on uvloop, or httpx (costlier)")
     ap.add_argument("--db", default=None, help="postgresql://… ; default SQLite in the project")
     ap.add_argument("--fresh-pg", action="store_true", help="--db is an admin URL: create and drop a database")
     ap.add_argument("--restarts", type=int, default=0, help="time this many server restarts")
