@@ -199,9 +199,9 @@ def test_a_failed_bound_check_falls_back_to_the_exact_path(monkeypatch):
 @given(n=st.integers(60, 400), n_classes=st.integers(2, 6), seed=st.integers(0, 2**16),
        batch=st.integers(1, 50), dup=st.integers(0, 40), name=st.sampled_from(sorted(PIPELINES)),
        dtype=st.sampled_from([np.float32, np.float64]),
-       strategy=st.sampled_from(sorted(_linear_top_k.KINDS)))
+       strategy=st.sampled_from(sorted(_linear_top_k.KINDS)), dense=st.sampled_from([0.0, 2.0]))
 def test_same_picks_on_small_pools(monkeypatch, n, n_classes, seed, batch, dup, name, dtype,
-                                   strategy):
+                                   strategy, dense):
     """With the size threshold lowered, any pool: same picks and order as the exact path."""
     X, y = _pool(n, n_classes, seed, n_labeled=min(n // 2, 30 + n_classes), duplicates=min(dup, n // 3))
     X = X.astype(dtype)
@@ -213,6 +213,7 @@ def test_same_picks_on_small_pools(monkeypatch, n, n_classes, seed, batch, dup, 
         return
     with monkeypatch.context() as m:  # undone after each example
         m.setattr(_linear_top_k, "MIN_ROWS", 1)
+        m.setattr(_linear_top_k, "DENSE_FRACTION", dense)  # 0: score whole slices; 2: gather
         answered = _spy_fast_path(m)
         fast = activelab.query(X, y, strategy=strategy, model=model, batch_size=batch,
                                random_state=seed)
