@@ -3,12 +3,15 @@ PostgreSQL when a server is available — required in CI), tokens and clients.
 
 PostgreSQL comes from $ACTIVELAB_TEST_PG_URL, or from the file `.ci/services.sh` writes
 ($ACTIVELAB_SERVICES_DIR or $TMPDIR/activelab-services, file `pg_url`). Each test gets a
-database of its own, dropped afterwards.
+database of its own, dropped afterwards: `db_url` a copy of one migrated once per session (the
+migrations cost more than the rest of most tests), `empty_db_url` one without tables, for the
+tests of the migrations and of `activelab init` on a new database.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -64,13 +67,14 @@ def pg_server() -> str:
     return url
 
 
-def new_pg_database(admin_url: str) -> tuple[str, str]:
-    """Create an empty database; returns (its URL, its name)."""
+def new_pg_database(admin_url: str, template: str | None = None) -> tuple[str, str]:
+    """Create an empty database, or a copy of the database `template`; returns (its URL, its
+    name)."""
     from sqlalchemy.engine import make_url
 
     name = "al_test_" + uuid.uuid4().hex[:12]
     with _pg_connect(admin_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     return url, name
 
@@ -85,9 +89,64 @@ def backend(request) -> str:
     return request.param
 
 
+def _migrate(url: str) -> None:
+    from activelab.service.db import Store
+
+    store = Store(url)
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database file migrated to the newest schema, nothing else in it."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "labels.db"
+    _migrate(f"sqlite:///{path}")
+    assert not path.with_name(path.name + "-wal").exists()  # all in the one file we copy
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server):
+    """The name of a PostgreSQL database migrated to the newest schema, nothing else in it."""
+    url, name = new_pg_database(pg_server)
+    try:
+        _migrate(url)
+        yield name
+    finally:
+        drop_pg_database(pg_server, name)
+
+
+def _copy_database(backend: str, tmp_path: Path, request, template) -> tuple[str, str | None]:
+    """A new database of `backend`, a copy of `template` (a SQLite file, a PostgreSQL database's
+    name): (its URL, the PostgreSQL database's name to drop or None)."""
+    if backend == "sqlite":
+        path = tmp_path / "labels.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}", None
+    return new_pg_database(request.getfixturevalue("pg_server"), template=template)
+
+
+def _template_of(backend: str, request):
+    return request.getfixturevalue("sqlite_template" if backend == "sqlite" else "pg_template")
+
+
 @pytest.fixture
 def db_url(backend, tmp_path, request):
-    """A fresh, empty database of the test's backend."""
+    """A fresh database of the test's backend, migrated to the newest schema and otherwise
+    empty: a copy of the session's template (`Store.upgrade` on it is a no-op)."""
+    url, pg_name = _copy_database(backend, tmp_path, request, _template_of(backend, request))
+    yield url
+    if pg_name is not None:
+        drop_pg_database(request.getfixturevalue("pg_server"), pg_name)
+
+
+@pytest.fixture
+def empty_db_url(backend, tmp_path, request):
+    """A fresh database of the test's backend without any table (what the migrations and
+    `activelab init` meet on a new database)."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'labels.db'}"
         return
@@ -117,8 +176,6 @@ def image_project_template(tmp_path_factory, image_dir) -> Path:
 
 @pytest.fixture
 def project_dir(image_project_template, tmp_path) -> Path:
-    import shutil
-
     dest = tmp_path / "proj"
     shutil.copytree(image_project_template, dest)
     return dest
@@ -127,10 +184,11 @@ def project_dir(image_project_template, tmp_path) -> Path:
 class Api:
     """A TestClient with tokens: `api.get(path, as_="alice")`."""
 
-    def __init__(self, client, tokens: dict[str, str], app) -> None:
+    def __init__(self, client, tokens: dict[str, str], app, db_url: str | None = None) -> None:
         self.client = client
         self.tokens = tokens
         self.app = app
+        self.db_url = db_url
 
     @property
     def service(self):
@@ -158,24 +216,60 @@ class Api:
         return r.json()
 
 
+API_ANNOTATORS = {"admin": True, "alice": False, "bob": False}  # name: is an admin
+
+
+@pytest.fixture(scope="session")
+def api_templates(image_project_template, tmp_path_factory):
+    """Per backend, made on first use: (a database holding what `api` starts from — the image
+    project's items and settings, the annotators of `API_ANNOTATORS` — their tokens). `api`
+    copies it instead of syncing the items and adding the annotators for every test."""
+    from activelab.service import Runtime
+    from activelab.service.auth import add_annotator
+
+    made: dict[str, tuple] = {}
+    pg_names: list[tuple[str, str]] = []
+
+    def get(backend: str, request) -> tuple:
+        if backend not in made:
+            root = tmp_path_factory.mktemp(f"api-{backend}")
+            url, pg_name = _copy_database(backend, root, request, _template_of(backend, request))
+            if pg_name is not None:
+                pg_names.append((request.getfixturevalue("pg_server"), pg_name))
+            shutil.copytree(image_project_template, root / "proj")
+            runtime = Runtime.open(root / "proj", url)
+            try:
+                tokens = {name: add_annotator(runtime.store, name, admin=is_admin)
+                          for name, is_admin in API_ANNOTATORS.items()}
+            finally:
+                runtime.close()
+            made[backend] = (root / "labels.db" if pg_name is None else pg_name, tokens)
+        return made[backend]
+
+    yield get
+    for admin, name in pg_names:
+        drop_pg_database(admin, name)
+
+
 @pytest.fixture
-def api(project_dir, db_url):
-    """The app on a fresh database, worker not started (tests drive it), three tokens."""
+def api(project_dir, backend, tmp_path, request, api_templates):
+    """The app on a fresh database (a copy of `api_templates`' for the backend), worker not
+    started (tests drive it), three tokens; `api.db_url` is the database."""
     from fastapi.testclient import TestClient
 
     from activelab.service import Runtime, create_app
-    from activelab.service.auth import add_annotator
 
+    template, tokens = api_templates(backend, request)
+    db_url, pg_name = _copy_database(backend, tmp_path, request, template)
     runtime = Runtime.open(project_dir, db_url)
-    tokens = {
-        "admin": add_annotator(runtime.store, "admin", admin=True),
-        "alice": add_annotator(runtime.store, "alice"),
-        "bob": add_annotator(runtime.store, "bob"),
-    }
     app = create_app(runtime, start_worker=False)
-    with TestClient(app) as client:
-        yield Api(client, tokens, app)
-    runtime.close()
+    try:
+        with TestClient(app) as client:
+            yield Api(client, dict(tokens), app, db_url)
+    finally:
+        runtime.close()
+        if pg_name is not None:
+            drop_pg_database(request.getfixturevalue("pg_server"), pg_name)
 
 
 @pytest.fixture

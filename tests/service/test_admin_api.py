@@ -161,7 +161,7 @@ def _label_some_as(api, who: str) -> str:
     return iid
 
 
-def test_exports_in_every_format(api, project_dir, db_url, capsys):
+def test_exports_in_every_format(api, project_dir, capsys):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -217,13 +217,13 @@ def test_exports_in_every_format(api, project_dir, db_url, capsys):
 
     out = project_dir.parent / "labels.parquet"
     assert main(["export", str(project_dir), "--format", "parquet", "--out", str(out),
-                 "--db", db_url]) == 0
+                 "--db", api.db_url]) == 0
     assert pq.read_table(out).to_pylist() == table.to_pylist()
     capsys.readouterr()
-    assert main(["export", str(project_dir), "--format", "labelstudio", "--db", db_url]) == 0
+    assert main(["export", str(project_dir), "--format", "labelstudio", "--db", api.db_url]) == 0
     assert json.loads(capsys.readouterr().out) == export(format="labelstudio").json()
     assert main(["export", str(project_dir), "--format", "labelstudio", "--history",
-                 "--db", db_url]) == 2
+                 "--db", api.db_url]) == 2
     assert "current label" in capsys.readouterr().err
 
 

@@ -269,12 +269,12 @@ def _alembic(store, action: str, revision: str) -> None:
         getattr(command, action)(cfg, revision)
 
 
-def test_migration_0006_keeps_labels_and_leases(db_url):
+def test_migration_0006_keeps_labels_and_leases(empty_db_url):
     from sqlalchemy import text
 
     from activelab.service.db import Store
 
-    store = Store(db_url)
+    store = Store(empty_db_url)
     try:
         _alembic(store, "upgrade", "0005")
         with store.durable_engine.begin() as conn:

@@ -269,13 +269,13 @@ def _items_in(db_url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x01", "\t", "\n", "\x1f", "\x7f"])
-def test_init_refuses_control_characters_in_ids_before_writing(tmp_path, init, db_url, bad):
+def test_init_refuses_control_characters_in_ids_before_writing(tmp_path, init, empty_db_url, bad):
     csv = _csv(tmp_path / "t.csv", ["a", f"b{bad}c", "d"])
-    code, err = init(tmp_path / "deep" / "p", csv, "--db", db_url)
+    code, err = init(tmp_path / "deep" / "p", csv, "--db", empty_db_url)
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("error: ") and "control character" in err
     assert not (tmp_path / "deep").exists()
-    assert _items_in(db_url) == []  # the database was not touched (or is empty)
+    assert _items_in(empty_db_url) == []  # the database was not touched (or is empty)
 
 
 def test_init_refuses_control_characters_in_image_paths_and_labels(tmp_path, init):
@@ -292,17 +292,17 @@ def test_init_refuses_control_characters_in_image_paths_and_labels(tmp_path, ini
     assert not (tmp_path / "q").exists()
 
 
-def test_a_failure_after_writing_leaves_no_project_folder(tmp_path, init, db_url):
+def test_a_failure_after_writing_leaves_no_project_folder(tmp_path, init, empty_db_url):
     csv = _csv(tmp_path / "t.csv", ["a", "b", "c"])
-    assert init(tmp_path / "other", csv, "--db", db_url)[0] == 0
+    assert init(tmp_path / "other", csv, "--db", empty_db_url)[0] == 0
     # the database belongs to `other`: refused only once the folder is written
-    code, err = init(tmp_path / "new" / "p", csv, "--db", db_url)
+    code, err = init(tmp_path / "new" / "p", csv, "--db", empty_db_url)
     assert code == 2 and "belongs to project 'other'" in err, err
     assert err.count("\n") == 1
     assert not (tmp_path / "new").exists()
     # a folder that existed (empty) is left as it was: empty
     (tmp_path / "mine").mkdir()
-    code, err = init(tmp_path / "mine", csv, "--db", db_url)
+    code, err = init(tmp_path / "mine", csv, "--db", empty_db_url)
     assert code == 2, err
     assert list((tmp_path / "mine").iterdir()) == []
     # and with the default SQLite database in the folder
@@ -311,12 +311,12 @@ def test_a_failure_after_writing_leaves_no_project_folder(tmp_path, init, db_url
     assert not (tmp_path / "p2").exists()
 
 
-def test_a_failed_reimport_leaves_the_project_as_it_was(tmp_path, init, db_url):
+def test_a_failed_reimport_leaves_the_project_as_it_was(tmp_path, init, empty_db_url):
     proj = tmp_path / "p"
-    assert init(proj, _csv(tmp_path / "t.csv", ["a", "b", "c"]), "--db", db_url)[0] == 0
+    assert init(proj, _csv(tmp_path / "t.csv", ["a", "b", "c"]), "--db", empty_db_url)[0] == 0
     before = _snapshot(proj)
     # bad data: refused before anything is written
-    code, err = init(proj, _csv(tmp_path / "bad.csv", ["a", "b", "c", "d\x00"]), "--db", db_url)
+    code, err = init(proj, _csv(tmp_path / "bad.csv", ["a", "b", "c", "d\x00"]), "--db", empty_db_url)
     assert code == 2 and "control character" in err, err
     assert _snapshot(proj) == before
     # good data (one new item), but a database that refuses, after the files were rewritten
@@ -326,8 +326,8 @@ def test_a_failed_reimport_leaves_the_project_as_it_was(tmp_path, init, db_url):
     code, err = init(proj, more, "--db", other_db, "--strategy", "entropy")
     assert code == 2 and "belongs to project 'other'" in err, err
     assert _snapshot(proj) == before
-    assert _items_in(db_url) == ["a", "b", "c"]
+    assert _items_in(empty_db_url) == ["a", "b", "c"]
     # the same re-import into its own database works, and appends
-    code, err = init(proj, more, "--db", db_url)
+    code, err = init(proj, more, "--db", empty_db_url)
     assert code == 0, err
-    assert _items_in(db_url) == ["a", "b", "c", "d"]
+    assert _items_in(empty_db_url) == ["a", "b", "c", "d"]

@@ -263,14 +263,14 @@ def test_cli_export_joins_sets(ml_api, capsys):
 # -- migration 0007 ------------------------------------------------------------------------------
 
 
-def test_migration_0007_adds_label_sets_and_takes_them_back(db_url):
+def test_migration_0007_adds_label_sets_and_takes_them_back(empty_db_url):
     from sqlalchemy import text
 
     from activelab.service.db import Store
 
     from .test_agreement_api import _alembic
 
-    store = Store(db_url)
+    store = Store(empty_db_url)
     try:
         _alembic(store, "upgrade", "0006")
         with store.durable_engine.begin() as conn:

@@ -283,14 +283,14 @@ def test_cli_export_writes_numbers(reg_api, capsys):
 # -- migration 0008 ------------------------------------------------------------------------------
 
 
-def test_migration_0008_adds_values_and_takes_them_back(db_url):
+def test_migration_0008_adds_values_and_takes_them_back(empty_db_url):
     from sqlalchemy import text
 
     from activelab.service.db import Store
 
     from .test_agreement_api import _alembic
 
-    store = Store(db_url)
+    store = Store(empty_db_url)
     try:
         _alembic(store, "upgrade", "0007")
         with store.durable_engine.begin() as conn:

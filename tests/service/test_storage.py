@@ -27,11 +27,11 @@ def store(project_dir, db_url):
     s.dispose()
 
 
-def test_migrations_create_exactly_the_models(db_url):
+def test_migrations_create_exactly_the_models(empty_db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    store = Store(db_url)
+    store = Store(empty_db_url)
     try:
         store.upgrade()
         store.upgrade()  # idempotent

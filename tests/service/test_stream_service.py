@@ -329,7 +329,7 @@ def test_a_classification_project_has_no_stream_routes(api):
 # -- migration 0009 ------------------------------------------------------------------------------
 
 
-def test_migration_0009_adds_the_stream_table_and_takes_it_back(db_url):
+def test_migration_0009_adds_the_stream_table_and_takes_it_back(empty_db_url):
     from sqlalchemy import inspect, text
     from sqlalchemy.exc import IntegrityError
 
@@ -337,7 +337,7 @@ def test_migration_0009_adds_the_stream_table_and_takes_it_back(db_url):
 
     from .test_agreement_api import _alembic
 
-    store = Store(db_url)
+    store = Store(empty_db_url)
     try:
         _alembic(store, "upgrade", "0008")
         with store.durable_engine.begin() as conn:
