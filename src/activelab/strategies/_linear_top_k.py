@@ -1,12 +1,13 @@
-"""Margin's, least confidence's and entropy's top k for linear models, streamed: float32 logits block by block, then the model's
-own predict_proba for the rows near the cut, so the picks are exactly those of the model.
+"""Margin's, least confidence's and entropy's top k for linear models, streamed: float32
+logits block by block, then the model's own predict_proba for the rows near the cut, so the
+picks are exactly those of the model.
 
 Why: for the default pipeline (StandardScaler + LogisticRegression) most of a query's time is
 the pipeline's own per-block work (a scaled copy of every block, input checks, a float64
 probability table). With the scaler folded into the weights (`activelab.models.linear_form`)
 a block costs one float32 GEMM and a float32 softmax, and no (n, n_classes) table is held.
-Rows whose float32 score is within the rounding bound of the k-th are recomputed with the
-model itself; any recomputed row that disagrees with its float32 score by more than the bound
+Rows whose float32 score is within its rounding bound of the k-th are recomputed with the
+model itself (`refined_top_k_rowwise`); any recomputed row that disagrees with its float32 score by more than the bound
 sends the whole query back to the exact path, so a wrong bound can cost time, never a pick.
 """
 
