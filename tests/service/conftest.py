@@ -119,14 +119,59 @@ def pg_template(pg_server):
         drop_pg_database(pg_server, name)
 
 
+class PgCopies:
+    """Copies of template databases, each made one ahead on a thread, and dropped on another:
+    CREATE and DROP DATABASE mostly wait on the disk (fsync), which the tests' work overlaps
+    (and a copy is never made behind a queue of drops). `take` hands out a copy no test has
+    seen; a test's copy is dropped after it (`drop`)."""
+
+    def __init__(self, admin_url: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.admin_url = admin_url
+        self._creates = ThreadPoolExecutor(1, thread_name_prefix="pg-copies")
+        self._drops_thread = ThreadPoolExecutor(1, thread_name_prefix="pg-drops")
+        self._ahead: dict[str, object] = {}  # template -> Future of (url, name)
+        self._drops: list = []
+
+    def take(self, template: str) -> tuple[str, str]:
+        ahead = self._ahead.pop(template, None)
+        url_name = ahead.result() if ahead else new_pg_database(self.admin_url, template)
+        self._ahead[template] = self._creates.submit(new_pg_database, self.admin_url, template)
+        return url_name
+
+    def drop(self, name: str) -> None:
+        self._drops.append(self._drops_thread.submit(drop_pg_database, self.admin_url, name))
+
+    def close(self) -> None:
+        for ahead in self._ahead.values():
+            self.drop(ahead.result()[1])
+        self._creates.shutdown(wait=True)
+        self._drops_thread.shutdown(wait=True)
+        for done in self._drops:
+            done.result()  # a failed DROP shows here
+
+
+@pytest.fixture(scope="session")
+def pg_copies(pg_server):
+    copies = PgCopies(pg_server)
+    yield copies
+    copies.close()
+
+
 def _copy_database(backend: str, tmp_path: Path, request, template) -> tuple[str, str | None]:
     """A new database of `backend`, a copy of `template` (a SQLite file, a PostgreSQL database's
-    name): (its URL, the PostgreSQL database's name to drop or None)."""
+    name): (its URL, the PostgreSQL database's name to drop — `_drop_copy` — or None)."""
     if backend == "sqlite":
         path = tmp_path / "labels.db"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}", None
-    return new_pg_database(request.getfixturevalue("pg_server"), template=template)
+    return request.getfixturevalue("pg_copies").take(template)
+
+
+def _drop_copy(request, pg_name: str | None) -> None:
+    if pg_name is not None:
+        request.getfixturevalue("pg_copies").drop(pg_name)
 
 
 def _template_of(backend: str, request):
@@ -139,8 +184,7 @@ def db_url(backend, tmp_path, request):
     empty: a copy of the session's template (`Store.upgrade` on it is a no-op)."""
     url, pg_name = _copy_database(backend, tmp_path, request, _template_of(backend, request))
     yield url
-    if pg_name is not None:
-        drop_pg_database(request.getfixturevalue("pg_server"), pg_name)
+    _drop_copy(request, pg_name)
 
 
 @pytest.fixture
@@ -268,8 +312,7 @@ def api(project_dir, backend, tmp_path, request, api_templates):
             yield Api(client, dict(tokens), app, db_url)
     finally:
         runtime.close()
-        if pg_name is not None:
-            drop_pg_database(request.getfixturevalue("pg_server"), pg_name)
+        _drop_copy(request, pg_name)
 
 
 @pytest.fixture
