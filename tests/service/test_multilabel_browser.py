@@ -4,6 +4,8 @@ exists, its guess (each label's probability ≥ 50 %) starts ticked."""
 
 from __future__ import annotations
 
+import math
+
 import httpx
 import pytest
 
@@ -92,7 +94,14 @@ def test_the_checkbox_page_by_keyboard(multilabel_app, browser_page, tmp_path): 
         shown = page.eval_on_selector_all(
             "#label-buttons .lp-prob", "els => els.map(e => parseInt(e.textContent))")
         assert len(shown) == 3
-        expected = [lab for lab, p in zip(LABELS, shown) if p >= 50]
+        # the rule is P ≥ 0.5 on the exact probabilities (a shown "50 %" may be 0.497): read
+        # them from the API, where alice's held lease on this item comes back with them
+        held = httpx.get(f"{server.url}/api/next",
+                         headers={"Authorization": f"Bearer {tokens['alice']}"}).json()
+        assert held["item_id"] == item
+        exact = {p["label"]: p["probability"] for p in held["label_probabilities"]}
+        assert [math.floor(100 * exact[lab] + 0.5) for lab in LABELS] == shown  # Math.round
+        expected = [lab for lab in LABELS if exact[lab] >= 0.5]
         assert _ticked(page) == expected
         assert page.inner_text("#prediction").startswith("Model's guess (ticked):")
         save_screenshot(page, "labeling-multilabel.png", tmp_path)
