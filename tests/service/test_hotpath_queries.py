@@ -65,9 +65,8 @@ def test_a_retried_label_still_finds_its_first_outcome(api):
     assert other.status_code == 409
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # PostgreSQL only: no SQLite run to skip
 def test_postgresql_reads_run_outside_a_transaction(pg_server, empty_db_url, backend):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
     store = Store(empty_db_url)
     try:
         with store.read() as s:
@@ -81,10 +80,9 @@ def test_postgresql_reads_run_outside_a_transaction(pg_server, empty_db_url, bac
         store.dispose()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_connection_that_died_while_idle_is_replaced(pg_server, empty_db_url, backend,
                                                        monkeypatch):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
     import psycopg
 
     from activelab.service import db
