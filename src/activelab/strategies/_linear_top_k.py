@@ -7,8 +7,9 @@ the pipeline's own per-block work (a scaled copy of every block, input checks, a
 probability table). With the scaler folded into the weights (`activelab.models.linear_form`)
 a block costs one float32 GEMM and a float32 softmax, and no (n, n_classes) table is held.
 Rows whose float32 score is within its rounding bound of the k-th are recomputed with the
-model itself (`refined_top_k_rowwise`); any recomputed row that disagrees with its float32 score by more than the bound
-sends the whole query back to the exact path, so a wrong bound can cost time, never a pick.
+model itself (`uncertainty._refined_top_k`, one bound per row); any recomputed row that
+disagrees with its float32 score by more than its bound sends the whole query back to the exact
+path, so a wrong bound can cost time, never a pick.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..models.linear_form import U32, LinearForm, linear_form
-from ._base import _check_no_nan, top_k_at
 from ._context import PoolContext, map_rows, predict_threads
 from .uncertainty import (
     _BLOCK_ROWS,
+    _refined_top_k,
     _top_two_gap,
     entropy_scores,
     least_confidence_scores,
@@ -44,7 +45,8 @@ def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
     recognised linear model, not a checked float NumPy pool, too few candidates, or the bound
     failed its check).
 
-    ``rng`` is used only once the answer is certain, so a None leaves it untouched."""
+    ``rng`` is drawn from only after every recomputed row passed its check (`_refined_top_k`
+    calls `exact_at` before it ranks), so a None leaves it untouched."""
     block_scores, exact_scores, error = KINDS[kind]
     form = _applicable(ctx, k)
     if form is None:
@@ -81,30 +83,10 @@ def linear_top_k(ctx: PoolContext, k: int, rng: np.random.Generator,
             raise _BoundExceeded
         return exact
 
-    state = rng.bit_generator.state
     try:
-        return refined_top_k_rowwise(approx, err, exact_at, k, rng)
+        return _refined_top_k(approx, err, exact_at, k, rng)
     except _BoundExceeded:
-        rng.bit_generator.state = state
         return None
-
-
-def refined_top_k_rowwise(approx: np.ndarray, err: np.ndarray, exact_at, k: int,
-                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """`top_k` of scores known to within `err` (one bound per row): the k-th largest lower end
-    L = (approx − err)_(k) is at most the exact k-th score, so every row that can reach the
-    exact top k, ties at its cut included, has approx + err ≥ L; those rows are recomputed with
-    `exact_at(positions)` and ranked alone (`top_k_at` gives the same picks and draws on any
-    subset that holds them all). Returns (positions, scores: exact where recomputed)."""
-    n = approx.shape[0]
-    lower = approx - err
-    floor = np.partition(lower, n - k)[n - k]
-    del lower
-    near = np.flatnonzero(approx + err >= floor)
-    approx[near] = exact_near = exact_at(near)
-    top = np.partition(exact_near, near.shape[0] - k)[near.shape[0] - k:]
-    _check_no_nan(top)
-    return near[top_k_at(exact_near, top.min(), k, rng)], approx
 
 
 def probability_error(form: LinearForm, row_norms):
@@ -158,12 +140,18 @@ def _applicable(ctx: PoolContext, k: int) -> LinearForm | None:
     return form
 
 
+def _shifted_columns(logits: np.ndarray) -> np.ndarray:
+    """t = l − max l, class-major (n_logits, rows), in float32. Class-major (a copy of the
+    block's logits) because NumPy reduces a short last axis ~7× slower than it combines whole
+    rows."""
+    t = np.ascontiguousarray(logits.T)
+    t -= t.max(axis=0)
+    return t
+
+
 def _softmax_columns(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(e^{l − max l} class-major (n_logits, rows), their row sums), in float32. Class-major
-    (a copy of the block's logits) because NumPy reduces a short last axis ~7× slower than it
-    combines whole rows."""
-    cols = np.ascontiguousarray(logits.T)
-    cols -= cols.max(axis=0)
+    """(e^{l − max l} class-major, their sums per row), in float32."""
+    cols = _shifted_columns(logits)
     np.exp(cols, out=cols)
     return cols, cols.sum(axis=0)
 
@@ -186,8 +174,7 @@ def _least_confidence_block(logits: np.ndarray) -> np.ndarray:
 
 def _entropy_block(logits: np.ndarray) -> np.ndarray:
     """H = log S − Σ_k e_k·t_k / S of each row, t_k = l_k − l₁, e_k = e^{t_k}, S = Σ_k e_k."""
-    t = np.ascontiguousarray(logits.T)
-    t -= t.max(axis=0)
+    t = _shifted_columns(logits)
     e = np.exp(t)
     total = e.sum(axis=0)
     e *= t

@@ -128,16 +128,21 @@ def _exact_top_k(exact, proba, k, rng) -> tuple[np.ndarray, np.ndarray]:
     return top_k(scores, k, rng), scores
 
 
-def _refined_top_k(approx, eps, exact_at, k, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Top k of scores known to within `eps`: every row within 2·eps of the k-th approximate
-    score is recomputed with `exact_at(positions)`, which makes the top k, its order and its
-    ties exact (a row left approximate is below the k-th exact score by more than eps)."""
+def _refined_top_k(approx, err, exact_at, k, rng) -> tuple[np.ndarray, np.ndarray]:
+    """`top_k` of scores known to within `err` (a float, or one bound per row): the k-th largest
+    lower end L = (approx − err)_(k) is at most the exact k-th score, so every row that can reach
+    the exact top k, ties at its cut included, has approx + err ≥ L (with one bound: within
+    2·err of the k-th approximate score); those rows are recomputed with `exact_at(positions)`
+    and ranked alone, which makes the top k, its order and its ties exact. Returns (positions,
+    scores: exact where recomputed)."""
     n = approx.shape[0]
-    kth = np.partition(approx, n - k)[n - k]
-    near = np.flatnonzero(approx >= kth - 2.0 * eps)
+    lower = approx - err
+    floor = np.partition(lower, n - k)[n - k]
+    del lower
+    near = np.flatnonzero(approx + err >= floor)
     approx[near] = exact_near = exact_at(near)
-    # Every row of the exact top k and every tie at its cut is in `near`, so ranking `near` alone
-    # gives top_k(approx)'s picks and random draws without another pass over all n rows.
+    # `top_k_at` reads only the rows at or above the threshold, so ranking `near` alone gives
+    # top_k(exact)'s picks and random draws without another pass over all n rows.
     top = np.partition(exact_near, near.shape[0] - k)[near.shape[0] - k:]
     _check_no_nan(top)
     return near[top_k_at(exact_near, top.min(), k, rng)], approx
