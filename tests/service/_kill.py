@@ -1,7 +1,8 @@
 """A SIGKILL check shared by the multilabel and regression projects' tests: annotators answer
 through a real `activelab serve` until it is killed mid-stream; after the restart every request
 left without an answer is retried twice; the stored label events and finished runs are read back
-for the test's own assertions (test_crash.py is the classification original)."""
+for the test's own assertions (test_crash.py is the classification original and shares
+`annotate_until_cut`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,36 @@ class KillOutcome:
     doubled: list  # request_ids stored more than once
     strategies: set  # strategies of the finished runs
     log: str  # the server's log
+
+
+def annotate_until_cut(url: str, token: str, answer: Callable[[dict], dict], acked: dict,
+                       in_doubt: list, lock: threading.Lock,
+                       stop: threading.Event | None = None) -> None:
+    """One annotator: GET /api/next → `answer(item)` → POST /api/labels with a fresh request_id,
+    until nothing is left, `stop` is set or the server stops answering. A 200 goes to `acked`
+    (request_id → body); a POST that got no answer goes to `in_doubt` as (token, body), for the
+    caller to retry after a restart."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as c:
+        while stop is None or not stop.is_set():
+            try:
+                item = c.get("/api/next").json()
+            except httpx.HTTPError:
+                return
+            if item["done"]:
+                return
+            body = {"item_id": item["item_id"], **answer(item), "request_id": uuid.uuid4().hex}
+            try:
+                r = c.post("/api/labels", json=body)
+            except httpx.HTTPError:
+                with lock:
+                    in_doubt.append((token, body))
+                return
+            assert r.status_code == 200, r.text
+            with lock:
+                acked[body["request_id"]] = body
 
 
 def label_through_a_kill(root, db_url, answer: Callable[[dict], dict], *, strategy: str,
@@ -45,26 +76,7 @@ def label_through_a_kill(root, db_url, answer: Callable[[dict], dict], *, strate
     server = Server(root, db_url).start()
 
     def annotate(token):
-        with httpx.Client(base_url=server.url, timeout=10,
-                          headers={"Authorization": f"Bearer {token}"}) as c:
-            while True:
-                try:
-                    item = c.get("/api/next").json()
-                except httpx.HTTPError:
-                    return
-                if item["done"]:
-                    return
-                body = {"item_id": item["item_id"], **answer(item),
-                        "request_id": uuid.uuid4().hex}
-                try:
-                    r = c.post("/api/labels", json=body)
-                except httpx.HTTPError:
-                    with lock:
-                        in_doubt.append((token, body))
-                    return
-                assert r.status_code == 200, r.text
-                with lock:
-                    acked[body["request_id"]] = body
+        annotate_until_cut(server.url, token, answer, acked, in_doubt, lock)
 
     def ranked() -> bool:
         s_ = Store(db_url)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import httpx
 from sqlalchemy import func, select
@@ -18,6 +17,7 @@ from activelab.service.runtime import open_store
 from activelab.service.tables import Event
 
 from ._data import truth_of_image
+from ._kill import annotate_until_cut
 from ._server import Server
 
 N_CLIENTS = 6
@@ -36,26 +36,9 @@ def test_sigkill_loses_no_acknowledged_label(project_dir, db_url):
     server = Server(project_dir, db_url).start()
 
     def annotate(token: str) -> None:
-        h = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=server.url, headers=h, timeout=10) as c:
-            while not stop.is_set():
-                try:
-                    item = c.get("/api/next").json()
-                except httpx.HTTPError:
-                    return
-                if item["done"]:
-                    return
-                body = {"item_id": item["item_id"], "label": truth_of_image(item["item_id"]),
-                        "request_id": uuid.uuid4().hex}
-                try:
-                    r = c.post("/api/labels", json=body)
-                except httpx.HTTPError:
-                    with lock:
-                        in_doubt.append((token, body))
-                    return
-                assert r.status_code == 200, r.text
-                with lock:
-                    acked[body["request_id"]] = body
+        annotate_until_cut(server.url, token,
+                           lambda item: {"label": truth_of_image(item["item_id"])},
+                           acked, in_doubt, lock, stop)
 
     threads = [threading.Thread(target=annotate, args=(t,)) for t in tokens]
     try:

@@ -42,7 +42,8 @@ def service(request: Request) -> Service:
 
 
 async def _service(request: Request) -> Service:
-    return request.app.state.service
+    """`service` as a coroutine dependency (no thread hop)."""
+    return service(request)
 
 
 ServiceDep = Annotated[Service, Depends(_service)]
