@@ -1,6 +1,6 @@
 """What the per-task Schemathesis modules share (multilabel, regression, stream projects): an
-in-process app on SQLite with an admin and an annotator, its document, and one fuzz of an
-operation as both roles with test_schema_fuzz.py's checks."""
+in-process app on SQLite with an admin and an annotator; its document and the fuzz of an
+operation as both roles are test_schema_fuzz.py's own (`app_schema`, `fuzz_operation`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from .test_schema_fuzz import CHECKS, MAX_EXAMPLES, ROLES, _aim_at_leased_item, _bearer
+from .test_schema_fuzz import app_schema, fuzz_operation  # noqa: F401 - the task modules' API
 
 
 @contextmanager
@@ -34,34 +31,3 @@ def fuzzed_app(root: Path, db_url: str, before: Callable | None = None) -> Itera
     finally:
         asgi.shutdown_lifespans()
         runtime.close()
-
-
-def app_schema(app, tokens):
-    """The app's OpenAPI document as Schemathesis reads it."""
-    import schemathesis
-
-    return schemathesis.openapi.from_asgi("/api/openapi.json", app,
-                                          headers=_bearer(tokens["admin"]))
-
-
-def fuzz_operation(api_schema, app, tokens, label: str, mode) -> None:
-    """Generate `mode` cases of operation `label` ("POST /api/labels") and check every answer,
-    as the annotator and as the admin (positive cases aimed at a leased item half the time)."""
-    from fastapi.testclient import TestClient
-    from schemathesis import GenerationMode
-
-    client = TestClient(app)
-    method, path = label.split(" ")
-    operation = api_schema[path][method]
-
-    @given(case=operation.as_strategy(generation_mode=mode), leased=st.booleans())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
-    def fuzz(case, leased):
-        for name in ROLES.values():
-            headers = _bearer(tokens[name])
-            if leased and mode is GenerationMode.POSITIVE:
-                _aim_at_leased_item(case, client, headers)
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
-    fuzz()
