@@ -73,6 +73,8 @@ def numpy_scores(strategy: str, p: np.ndarray) -> np.ndarray:
     if strategy == "entropy":
         return -(p * np.log(np.clip(p, 1e-300, 1.0))).sum(axis=1)
     return 1.0 - p.max(axis=1)
+
+
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
