@@ -116,6 +116,14 @@ def test_duplicate_annotator_and_bad_name(run, tmp_path, image_dir):
     assert r.exit_code == 2 and "--format" in r.stderr
 
 
+def test_serve_refuses_a_bad_thread_count(run, tmp_path, image_dir):
+    proj = tmp_path / "p"
+    assert run("init", proj, "--data", image_dir, "--labels", "red,blue").exit_code == 0
+    for bad in ("0", "1025", "many"):
+        r = run("serve", proj, "--threads", bad)
+        assert r.exit_code == 2 and "--threads" in r.stderr, r.stderr
+
+
 def test_main_cli_has_the_service_commands(tmp_path, image_dir, capsys):
     cli = pytest.importorskip("activelab.cli")
     proj = tmp_path / "p"

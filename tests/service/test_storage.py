@@ -3,21 +3,24 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from activelab.service.auth import Principal, add_annotator
 from activelab.service.db import Store, normalize_url, utcnow
 from activelab.service.labellog import record_label, record_undo
-from activelab.service.leases import claim, lease_next
+from activelab.service.leases import _CLAIM_LOCK, claim, lease_next
 from activelab.service.project import Project, ProjectError
 from activelab.service.queries import current_label_event
 from activelab.service.runtime import open_store
-from activelab.service.tables import Base, Event
+from activelab.service.tables import Base, Event, Item, QueueEntry
 
 
 @pytest.fixture
@@ -159,3 +162,92 @@ def test_lease_finds_an_item_queued_after_the_queue_was_read(store, monkeypatch)
     monkeypatch.setattr(leases, "_candidates", stale_queue)
     got = lease_next(store, 1, 600)
     assert got is not None and got.item_idx in idx
+
+
+def _queue_all(store) -> list[int]:
+    """Queue every item in idx order (rank = position); returns the idx in rank order."""
+    with store.write() as s:
+        idx = sorted(i for (i,) in s.execute(select(Item.idx)))
+        s.execute(insert(QueueEntry), [{"item_idx": i, "rank": r, "run_id": None, "score": None}
+                                       for r, i in enumerate(idx)])
+    return idx
+
+
+def _lease_in_thread(store, annotator_id: int):
+    """Run `lease_next` in a thread; returns (thread, result box)."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["got"] = lease_next(store, annotator_id, 600)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _hold_claim_lock(conn, item_idx: int) -> None:
+    """Take the claim lock of `item_idx` in `conn`'s transaction, as a concurrent claim does."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:c, :i)"), {"c": _CLAIM_LOCK, "i": item_idx})
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the claim locks are PostgreSQL's
+def test_an_item_being_claimed_is_passed_over_not_waited_for(store, backend):
+    """While another transaction holds the best item's claim, the caller gets the next item
+    without waiting for it (the holder keeps its lock until the caller has answered)."""
+    add_annotator(store, "alice")
+    ranked = _queue_all(store)
+    with store.engine.connect() as other:
+        _hold_claim_lock(other, ranked[0])
+        thread, box = _lease_in_thread(store, 1)
+        thread.join(60)  # waiting for the lock would hang until `other` ends: after the join
+        assert not thread.is_alive(), "lease_next waited for an item another caller was claiming"
+        other.rollback()
+    assert "error" not in box, box.get("error")
+    assert box["got"] is not None and box["got"].item_idx == ranked[1]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_item_passed_over_is_waited_for_when_nothing_else_is_open(store, backend):
+    """The last open item, held by a claim that then gives it up, is still handed out: the
+    caller waits for it rather than answering that nothing is left."""
+    add_annotator(store, "alice")
+    ranked = _queue_all(store)
+    now = utcnow()
+    with store.write() as s:  # alice skipped every item but the last
+        s.execute(insert(Event), [{"request_id": uuid.uuid4().hex, "kind": "skip", "item_idx": i,
+                                   "annotator_id": 1, "created_at": now} for i in ranked[:-1]])
+    with store.engine.connect() as other:
+        _hold_claim_lock(other, ranked[-1])
+        thread, box = _lease_in_thread(store, 1)
+        time.sleep(0.5)  # let it find the item taken (an early answer would be None below)
+        other.rollback()  # the other claim gave up: the item is open again
+        thread.join(60)
+    assert not thread.is_alive() and "error" not in box, box.get("error")
+    assert box["got"] is not None and box["got"].item_idx == ranked[-1]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_item_claimed_meanwhile_is_not_handed_out_twice(store, backend):
+    """The last open item, claimed by another annotator while the caller waited for it, is not
+    handed to the caller too: the caller hears that nothing is left."""
+    add_annotator(store, "alice")
+    add_annotator(store, "bob")
+    ranked = _queue_all(store)
+    now = utcnow()
+    with store.write() as s:
+        s.execute(insert(Event), [{"request_id": uuid.uuid4().hex, "kind": "skip", "item_idx": i,
+                                   "annotator_id": 1, "created_at": now} for i in ranked[:-1]])
+    with store.engine.connect() as other:  # bob's claim, committed only after alice looked
+        _hold_claim_lock(other, ranked[-1])
+        thread, box = _lease_in_thread(store, 1)
+        time.sleep(0.5)
+        with Session(bind=other) as s:
+            assert claim(s, store.dialect, ranked[-1], 2, utcnow(),
+                         utcnow() + timedelta(seconds=600), wait=False) is True
+        other.commit()
+        thread.join(60)
+    assert not thread.is_alive() and "error" not in box, box.get("error")
+    assert box["got"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from .. import __version__
@@ -17,13 +18,24 @@ from .runtime import Runtime
 
 log = logging.getLogger("activelab.service")
 
+REQUEST_THREADS = 8
+"""How many requests run their (blocking) database work at once; the rest wait their turn on
+the event loop. Enough to overlap the database's answers; few enough that the threads do not
+fight over this process's GIL and the database's CPU: 200 annotators on 2 cores answered with
+p99 0.13–1.3 s at 8 threads against 1–3 s at anyio's default of 40 (docs/labeling.md, Load)."""
+
 
 def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
-               poll_seconds: float = 1.0) -> FastAPI:
+               poll_seconds: float = 1.0, request_threads: int = REQUEST_THREADS) -> FastAPI:
     """The app for an opened project. `worker` retrains and re-ranks: `activelab serve` passes a
     `supervisor.WorkerProcess` (a process of its own); by default a `worker.RetrainWorker` runs
     in a thread of this process. It starts and stops with the app (lifespan) unless
-    `start_worker` is False (tests drive it by hand through `app.state.service.worker`)."""
+    `start_worker` is False (tests drive it by hand through `app.state.service.worker`).
+    `request_threads`: how many requests do their database work at once (`REQUEST_THREADS`)."""
+    if isinstance(request_threads, bool) or not isinstance(request_threads, int) \
+            or not 1 <= request_threads <= 1024:
+        raise ValueError(f"request_threads must be an integer from 1 to 1024; got "
+                         f"{request_threads!r}.")
     stream = runtime.task == "stream"
     if stream:  # the learner lives in this process (stream_service); no retrain worker
         from .stream_service import NoWorker
@@ -37,6 +49,8 @@ def create_app(runtime: Runtime, *, worker=None, start_worker: bool = True,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # The sync routes and dependencies run in anyio's default thread pool of this loop.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = request_threads
         if start_worker:
             worker.start()
             worker.trigger()

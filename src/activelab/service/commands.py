@@ -113,6 +113,7 @@ def serve(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     backend: str = typer.Option("memory", "--backend", help="Where the retrain worker ranks the pool: memory, local (streamed in pieces) or ray (see `activelab strategies`)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster (host:port or auto) for --backend ray; default: a local Ray in the worker."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, max=1024, help="Requests doing database work at once, the others waiting their turn (default 8: more only helps a database with cores to spare)."),
 ) -> None:
     """Serve the labeling pages and JSON API, with the retrain worker in a process of its own
     (restarted if it dies, stopped with the server). Ctrl-C stops both."""
@@ -158,7 +159,8 @@ def serve(
                                                                     "critical") else "info",
                                backend=None if backend == "memory" else backend,
                                ray_address=ray_address)
-    app = create_app(runtime, worker=worker)
+    app = create_app(runtime, worker=worker,
+                     **({} if threads is None else {"request_threads": threads}))
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1,
                     timeout_graceful_shutdown=5)

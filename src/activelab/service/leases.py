@@ -12,7 +12,10 @@ annotator's lease row, run while holding the item: on PostgreSQL a transaction-s
 lock on it (labels never wait for it; it writes nothing), on SQLite the database's single writer.
 So concurrent claims of one item run one after the other, each seeing the leases and votes the
 previous ones left (under PostgreSQL's READ COMMITTED the claim is a statement of its own, after
-the lock), and no item is ever handed to more annotators than it needs. When the queue has nothing left (the retrain worker has not
+the lock), and no item is ever handed to more annotators than it needs. On PostgreSQL a caller
+first only *tries* each candidate's lock and passes over an item another caller is claiming at
+that instant (it would most likely lose it anyway), so a crowd never queues on one item; only
+when nothing else was left does it wait for the items it passed over. When the queue has nothing left (the retrain worker has not
 re-ranked yet) any open item is handed out at random, so labeling never waits for the model (and
 never sees "nothing to label" while a retrain swaps the queue). `require_lease` is the check a
 label or skip passes first: the caller holds the item's unexpired lease.
@@ -117,16 +120,22 @@ _CLAIM = {(dialect, single): _claim_statement(insert, single)
           for single in (True, False)}
 _CLAIM_LOCK = 0x61637473  # PostgreSQL advisory locks (this class, item idx): "acts"
 _HOLD_ITEM = select(func.pg_advisory_xact_lock(_CLAIM_LOCK, bindparam("idx", type_=Integer)))
+_TRY_ITEM = select(func.pg_try_advisory_xact_lock(_CLAIM_LOCK, bindparam("idx", type_=Integer)))
+BUSY = None  # `claim`'s answer when `wait=False` and another transaction holds the item
 
 
 def claim(s: Session, dialect: str, item_idx: int, annotator_id: int, now: datetime,
-          expires_at: datetime, overlap: Overlap = SINGLE) -> bool:
+          expires_at: datetime, overlap: Overlap = SINGLE, wait: bool = True) -> bool | None:
     """Lease `item_idx` to the annotator (or renew their lease) if it is open for them; inside
-    the caller's write transaction, which then holds the item until it ends."""
+    the caller's write transaction, which then holds the item until it ends. `wait=False` (on
+    PostgreSQL): answer `BUSY` at once, claiming nothing, when another transaction holds it."""
     params = {"idx": item_idx, "who": annotator_id, "now": now, "expires": expires_at}
     conn = s.connection()
     if dialect == "postgresql":
-        conn.execute(_HOLD_ITEM, {"idx": item_idx})
+        if wait:
+            conn.execute(_HOLD_ITEM, {"idx": item_idx})
+        elif not conn.execute(_TRY_ITEM, {"idx": item_idx}).scalar():
+            return BUSY
     if not overlap.single:
         params.update(overlap.params())
     return conn.execute(_CLAIM[dialect, overlap.single], params).first() is not None
@@ -144,11 +153,14 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int,
 
     Candidates are read outside any write transaction. Callers in flight at the same time start
     at different candidates (the k-th concurrent caller at the k-th), so a crowd of annotators
-    does not queue on the top item; a lone annotator always gets the best one. On SQLite (one
-    writer at a time anyway) one short transaction tries the candidates in turn; on PostgreSQL
-    each claim is its own transaction holding one lease row, so concurrent claims never deadlock
-    (PostgreSQL locks a conflicting row even when the upsert's WHERE refuses it)."""
+    does not queue on the top item; a lone annotator always gets the best one. One short write
+    transaction tries a batch of candidates in turn. On PostgreSQL it only tries each item's lock
+    and passes over the items being claimed by others (`busy`); never waiting, it cannot
+    deadlock. Only when nothing else is left are the passed-over items claimed waiting for their
+    locks, each in a transaction of its own (PostgreSQL locks a conflicting lease row even when
+    the upsert's WHERE refuses it, so a waiting claim holds nothing else)."""
     overlap = overlap_now(store) if overlap is None else overlap
+    busy: list = []
     with _in_flight(store) as order:
         with store.connect() as conn:  # the lease held, else the first candidates
             held = _held(conn, annotator_id, utcnow(), overlap)
@@ -169,23 +181,31 @@ def lease_next(store: Store, annotator_id: int, lease_seconds: int,
                 k = order % len(rows)
                 rows = rows[k:] + rows[:k]
                 tried.update(row[0] for row in rows)
-                batches = [rows] if store.dialect == "sqlite" else [[row] for row in rows]
-                for batch in batches:
-                    got = _claim_first(store, batch, annotator_id, lease_seconds, overlap)
-                    if got is not None:
-                        return got
+                got = _claim_first(store, rows, annotator_id, lease_seconds, overlap,
+                                   wait=store.dialect != "postgresql", busy=busy)
+                if got is not None:
+                    return got
+        for row in busy:  # what others were claiming when we looked: wait for each in turn
+            got = _claim_first(store, [row], annotator_id, lease_seconds, overlap)
+            if got is not None:
+                return got
     return None
 
 
 def _claim_first(store: Store, rows, annotator_id: int, lease_seconds: int,
-                 overlap: Overlap) -> Leased | None:
-    """In one write transaction, claim the first of `rows` still open for the annotator."""
+                 overlap: Overlap, wait: bool = True, busy: list | None = None) -> Leased | None:
+    """In one write transaction, claim the first of `rows` still open for the annotator
+    (`wait=False`: pass over the items another transaction holds, appending them to `busy`)."""
     with store.write() as s:
         now = utcnow()
         expires = now + timedelta(seconds=lease_seconds)
-        for idx, item_id, score, rank, run_id, prediction in rows:
-            if claim(s, store.dialect, idx, annotator_id, now, expires, overlap):
+        for row in rows:
+            idx, item_id, score, rank, run_id, prediction = row
+            got = claim(s, store.dialect, idx, annotator_id, now, expires, overlap, wait=wait)
+            if got:
                 return Leased(idx, item_id, expires, score, rank, run_id, prediction)
+            if got is BUSY and busy is not None:
+                busy.append(row)
     return None  # others were quicker, or labeled them since we looked
 
 
