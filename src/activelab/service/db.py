@@ -80,8 +80,9 @@ class Store:
             self.write_engine = _sqlite_engine(self.url, immediate=True, sync="NORMAL")
             self.durable_engine = _sqlite_engine(self.url, immediate=True, sync="FULL")
         elif self.dialect == "postgresql":
-            # Up to POOL_SIZE connections stay open once made: the request threads (anyio's
-            # pool: 40) each keep one instead of opening and closing overflow connections.
+            # Up to POOL_SIZE connections stay open once made: the request threads
+            # (`app.REQUEST_THREADS`), the auth lookups and the worker each keep one instead of
+            # opening and closing overflow connections.
             self.engine = create_engine(self.url, pool_size=POOL_SIZE, max_overflow=10,
                                         pool_timeout=30)
             _ping_when_idle(self.engine, IDLE_PING_SECONDS)

@@ -40,6 +40,7 @@ from .labelset import grow
 from .modeling import ServiceLoop, cv_accuracy, rank_pool
 from .multilabel import is_multilabel
 from .overlap import Overlap
+from .planstats import PlannerStats
 from .queries import CHANGE_KINDS, current_labels, wanting_condition
 from .regression import is_regression
 from .settings import Settings, read_settings, retrain_requested_at
@@ -80,6 +81,7 @@ class RetrainWorker:
         else:
             self.loop = ServiceLoop(X, len(self.labels), backend=backend, ray_address=ray_address)
         self.insights = ServiceInsights(X.shape[0], len(self.labels))  # and the stopping rules
+        self.planner = PlannerStats()  # PostgreSQL's statistics kept up with the log
         self.poll_seconds = poll_seconds
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -161,7 +163,16 @@ class RetrainWorker:
             due = self.due(settings)
             if not (due.due or force):
                 return None
-            return self._retrain(settings, due.last_event_id)
+            run = self._retrain(settings, due.last_event_id)
+            self._refresh_planner()
+            return run
+
+    def _refresh_planner(self) -> None:
+        """`planstats.PlannerStats.refresh`; a failure is logged, never a failed retrain."""
+        try:
+            self.planner.refresh(self.store)
+        except Exception:  # noqa: BLE001 - the statistics only make plans better
+            log.exception("refreshing the planner statistics failed")
 
     def _retrain(self, settings: Settings, last_event_id: int) -> Run:
         started = utcnow()
