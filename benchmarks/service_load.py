@@ -536,8 +536,15 @@ def faults(server: Server, project: Path, db, tokens, truth, args) -> dict:
     out["worker_sigkill"] = {**check_log(project, db, both), "workers_killed": len(killed),
                              "double_leases": load2.double_leases, "errors": len(load2.errors),
                              "retrains_meanwhile": count_runs(project, db) - runs_before}
-    # the killed workers were replaced: a live one runs now
+    # the killed workers were replaced: a live one runs now (or within the supervisor's back-off)
+    deadline = time.monotonic() + 15
+    while server.worker_pid() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
     out["worker_sigkill"]["worker_alive_after"] = server.worker_pid() is not None
+    for name in ("server_sigkill", "worker_sigkill"):
+        if not out[name]["acknowledged"]:  # e.g. the pool ran out: the run proved nothing
+            print(f"warning: no label was acknowledged in the {name} run; use more --items",
+                  file=sys.stderr)
     return out
 
 
@@ -616,7 +623,10 @@ def main() -> None:
             if backend == "postgresql" and not args.db:
                 print("skipping PostgreSQL: no --db", file=sys.stderr)
                 continue
+            # enough items that the load and both fault runs never run out (~0.5 labels/s per
+            # annotator at a 2 s pace, for 66 + 48 s)
             sub = argparse.Namespace(**{**vars(args), "annotators": n, "think": think,
+                                        "items": max(args.items, 60 * n),
                                         "db": args.db if backend == "postgresql" else None,
                                         "fresh_pg": backend == "postgresql",
                                         "restarts": args.restarts or 5, "faults": True})
