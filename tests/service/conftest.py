@@ -225,6 +225,17 @@ def project_dir(image_project_template, tmp_path) -> Path:
     return dest
 
 
+@pytest.fixture
+def store(project_dir, db_url):
+    """The image project's store on a fresh database of the test's backend."""
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+
+    s = open_store(Project.open(project_dir), db_url)
+    yield s
+    s.dispose()
+
+
 class Api:
     """A TestClient with tokens: `api.get(path, as_="alice")`."""
 

@@ -10,16 +10,7 @@ from sqlalchemy import insert, text
 from activelab.service.auth import add_annotator
 from activelab.service.db import utcnow
 from activelab.service.planstats import CHURNING, PlannerStats
-from activelab.service.project import Project
-from activelab.service.runtime import open_store
 from activelab.service.tables import Event
-
-
-@pytest.fixture
-def store(project_dir, db_url):
-    s = open_store(Project.open(project_dir), db_url)
-    yield s
-    s.dispose()
 
 
 class Clock:

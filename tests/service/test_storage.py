@@ -23,13 +23,6 @@ from activelab.service.runtime import open_store
 from activelab.service.tables import Base, Event, Item, QueueEntry
 
 
-@pytest.fixture
-def store(project_dir, db_url):
-    s = open_store(Project.open(project_dir), db_url)
-    yield s
-    s.dispose()
-
-
 def test_migrations_create_exactly_the_models(empty_db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -143,17 +136,22 @@ def test_unreachable_postgres_is_one_clear_error():
     assert "cannot open the database" in msg and "secret" not in msg and "\n" not in msg
 
 
+def _queue_all(store) -> list[int]:
+    """Queue every item in idx order (rank = position); returns the idx in rank order."""
+    with store.write() as s:
+        idx = sorted(i for (i,) in s.execute(select(Item.idx)))
+        s.execute(insert(QueueEntry), [{"item_idx": i, "rank": r, "run_id": None, "score": None}
+                                       for r, i in enumerate(idx)])
+    return idx
+
+
 def test_lease_finds_an_item_queued_after_the_queue_was_read(store, monkeypatch):
     """A retrain can queue every remaining item between lease_next's read of the queue and its
     scan of the pool; the scan must still hand one out (it once answered 'no item')."""
     import activelab.service.leases as leases
-    from activelab.service.tables import Item, QueueEntry
 
     add_annotator(store, "alice")
-    with store.write() as s:
-        idx = [i for (i,) in s.execute(select(Item.idx))]
-        s.execute(insert(QueueEntry), [{"item_idx": i, "rank": r, "run_id": None, "score": None}
-                                       for r, i in enumerate(idx)])
+    idx = _queue_all(store)
     real = leases._candidates
 
     def stale_queue(s, annotator_id, now, from_queue, tried, *overlap):
@@ -164,13 +162,12 @@ def test_lease_finds_an_item_queued_after_the_queue_was_read(store, monkeypatch)
     assert got is not None and got.item_idx in idx
 
 
-def _queue_all(store) -> list[int]:
-    """Queue every item in idx order (rank = position); returns the idx in rank order."""
+def _skip(store, annotator_id: int, items) -> None:
+    """Log a skip of each of `items` by the annotator."""
+    now = utcnow()
     with store.write() as s:
-        idx = sorted(i for (i,) in s.execute(select(Item.idx)))
-        s.execute(insert(QueueEntry), [{"item_idx": i, "rank": r, "run_id": None, "score": None}
-                                       for r, i in enumerate(idx)])
-    return idx
+        s.execute(insert(Event), [{"request_id": uuid.uuid4().hex, "kind": "skip", "item_idx": i,
+                                   "annotator_id": annotator_id, "created_at": now} for i in items])
 
 
 def _lease_in_thread(store, annotator_id: int):
@@ -215,10 +212,7 @@ def test_an_item_passed_over_is_waited_for_when_nothing_else_is_open(store, back
     caller waits for it rather than answering that nothing is left."""
     add_annotator(store, "alice")
     ranked = _queue_all(store)
-    now = utcnow()
-    with store.write() as s:  # alice skipped every item but the last
-        s.execute(insert(Event), [{"request_id": uuid.uuid4().hex, "kind": "skip", "item_idx": i,
-                                   "annotator_id": 1, "created_at": now} for i in ranked[:-1]])
+    _skip(store, 1, ranked[:-1])  # alice skipped every item but the last
     with store.engine.connect() as other:
         _hold_claim_lock(other, ranked[-1])
         thread, box = _lease_in_thread(store, 1)
@@ -236,10 +230,7 @@ def test_an_item_claimed_meanwhile_is_not_handed_out_twice(store, backend):
     add_annotator(store, "alice")
     add_annotator(store, "bob")
     ranked = _queue_all(store)
-    now = utcnow()
-    with store.write() as s:
-        s.execute(insert(Event), [{"request_id": uuid.uuid4().hex, "kind": "skip", "item_idx": i,
-                                   "annotator_id": 1, "created_at": now} for i in ranked[:-1]])
+    _skip(store, 1, ranked[:-1])
     with store.engine.connect() as other:  # bob's claim, committed only after alice looked
         _hold_claim_lock(other, ranked[-1])
         thread, box = _lease_in_thread(store, 1)
