@@ -121,7 +121,7 @@ def serve(
 
     import uvicorn
 
-    from .app import create_app
+    from .app import REQUEST_THREADS, create_app
     from .auth import list_annotators
     from .runtime import Runtime
     from .supervisor import WorkerProcess
@@ -160,7 +160,7 @@ def serve(
                                backend=None if backend == "memory" else backend,
                                ray_address=ray_address)
     app = create_app(runtime, worker=worker,
-                     **({} if threads is None else {"request_threads": threads}))
+                     request_threads=REQUEST_THREADS if threads is None else threads)
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level, workers=1,
                     timeout_graceful_shutdown=5)
