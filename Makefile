@@ -26,8 +26,12 @@ demo: $(STAMP)
 	$(BIN)/activelab run --task stream --dataset phishing --budget 0.1 --seeds 0-4 --out runs/demo-stream --jobs 2
 	@echo "Reports: runs/demo/report.md, runs/demo-{regression,multilabel,stream}/report.md"
 
+# On the machine's cores, at most 4 (CI has 2: 618 s serial -> 527 s; the tests are mostly CPU,
+# so a third worker on two cores gains nothing). The Ray tests share one worker (tests/conftest.py).
+# A serial run: `make test PYTEST_WORKERS=0`.
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadgroup
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

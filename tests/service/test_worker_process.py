@@ -159,10 +159,10 @@ def test_a_killed_worker_is_restarted_and_the_queue_stays_whole(table_project, d
     with Server(project, db_url) as server:
         store = open_store(Project.open(project), db_url)
 
-        def annotate(token):
+        def annotate(token):  # at most 120 labels each: the pool (400) never runs out
             try:
-                while not stop.is_set():
-                    if not label_some(server.url, token, 2, acked):
+                for _ in range(60):
+                    if stop.is_set() or not label_some(server.url, token, 2, acked):
                         return
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(repr(exc))
@@ -178,12 +178,15 @@ def test_a_killed_worker_is_restarted_and_the_queue_stays_whole(table_project, d
                 wait_for(lambda: _ok_runs(store) >= 1, 60, "a first retrain")
                 time.sleep(0.3)
                 os.kill(pid, signal.SIGKILL)
-                wait_for(lambda: not alive(pid), 10, "the killed worker to go")
+                wait_for(lambda pid=pid: not alive(pid), 10, "the killed worker to go")
                 ok, why = queue_is_whole(store)
                 assert ok, why
                 new = worker_pid(server, timeout=30)
                 assert new not in seen
             runs_before = _ok_runs(store)
+            # labels after that count, whether or not the annotators are still at it (on a busy
+            # machine they may be done): a retrain is due for the restarted worker
+            label_some(server.url, tokens[0], 2, acked)
             wait_for(lambda: _ok_runs(store) > runs_before, 60, "a retrain by the restarted worker")
             ok, why = queue_is_whole(store)
             assert ok, why
