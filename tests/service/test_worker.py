@@ -251,3 +251,36 @@ def test_torch_models_retrain_in_the_worker(api, model):
     assert run.status == "ok", run.error
     assert run.model == model and run.strategy == "bald"
     assert queue(api) and w.loop.loop.fitted is not None
+
+
+def test_the_queue_holds_queue_size_items_besides_the_leased_ones(api):
+    """Leased items stay queued until labeled: a retrain queues `queue_size` items more than
+    are leased out, so a team larger than the queue still gets the strategy's picks."""
+    from activelab.service.auth import add_annotator
+
+    w = api.service.worker
+    api.put("/api/settings", {"retrain_every": 100, "queue_size": 1}, as_="admin")
+    w.run_once(force=True)
+    held = {who: api.next(who)["item_id"] for who in ("admin", "alice", "bob")}
+    assert len(set(held.values())) == 3
+    run = w.run_once(force=True)
+    assert run.status == "ok"
+    q = queue(api)
+    assert len(q) == 1 + 3 and all(run_id == run.id for _, run_id in q)
+    carol = add_annotator(api.service.runtime.store, "carol")
+    got = api.next(carol)
+    assert not got["done"] and got["item_id"] not in held.values()
+    assert got["rank"] is not None  # a queued pick, not a random item from the pool
+    for who, item_id in held.items():  # labeled items leave the next ranking
+        assert api.label(item_id, truth_of_image(item_id), as_=who).status_code == 200
+    w.run_once(force=True)
+    assert len(queue(api)) == 1 + 1  # carol still holds hers
+
+
+def test_queue_for_team_adds_the_leased_items():
+    from activelab.service.settings import Settings
+
+    s = Settings(queue_size=100)
+    assert worker_module.queue_for_team(s, 0) == s
+    assert worker_module.queue_for_team(s, 250).queue_size == 350
+    assert worker_module.queue_for_team(s, 250).strategy == s.strategy

@@ -27,10 +27,10 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from .. import UNLABELED
 from .db import Store, utcnow
@@ -44,7 +44,7 @@ from .planstats import PlannerStats
 from .queries import CHANGE_KINDS, current_labels, wanting_condition
 from .regression import is_regression
 from .settings import Settings, read_settings, retrain_requested_at
-from .tables import Event, Item, QueueEntry, Run
+from .tables import Event, Item, Lease, QueueEntry, Run
 
 log = logging.getLogger("activelab.service.worker")
 
@@ -183,6 +183,8 @@ class RetrainWorker:
             random_cutoff = s.scalar(  # until the first model ranked the queue, picks were random
                 select(Run.finished_at).where(Run.status == "ok", ~Run.strategy.like("random%"))
                 .order_by(Run.id).limit(1))
+            leased = leased_items(s, started)
+        settings = queue_for_team(settings, leased)
         self._follow_label_set()
         if is_multilabel(self.task):
             return self._retrain_multilabel(settings, last_event_id, labeled, run_no, started, t0)
@@ -338,6 +340,22 @@ class RetrainWorker:
         except Exception:  # noqa: BLE001 - the queue matters more than its highlights
             log.exception("the words behind the predictions could not be computed")
             return None
+
+
+_LEASED = select(func.count(func.distinct(Lease.item_idx))).where(Lease.expires_at > bindparam("now"))
+
+
+def leased_items(s, now) -> int:
+    """How many items are leased out (an unexpired lease) at `now`."""
+    return int(s.scalar(_LEASED, {"now": now}) or 0)
+
+
+def queue_for_team(settings: Settings, leased: int) -> Settings:
+    """The settings a retrain ranks with: `queue_size` items *besides* the `leased` ones. Leased
+    items stay queued until labeled, so a queue of exactly `queue_size` held nothing for the
+    next caller once the team outnumbered it (200 annotators, 100 queued: half the team got
+    random items, not the strategy's picks)."""
+    return replace(settings, queue_size=settings.queue_size + leased)
 
 
 def _model_view(ranking, row: int, drivers: list | None = None, k: int = 3) -> str | None:
