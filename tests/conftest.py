@@ -41,9 +41,9 @@ def pool():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers, `--dist loadgroup`) the Ray tests stay
-    on one worker: they share one session Ray (or start clusters of their own), and two local
-    Rays at once would double the memory and the CPUs Ray assumes it has."""
+    """Under pytest-xdist (`make test`: a worker per core, up to 4, `--dist loadgroup`) the Ray
+    tests stay on one worker: they share one session Ray (or start clusters of their own), and
+    two local Rays at once would double the memory and the CPUs Ray assumes it has."""
     for item in items:
         if "distributed" in item.path.parts:
             item.add_marker(pytest.mark.xdist_group("ray"))
