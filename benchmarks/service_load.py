@@ -204,6 +204,7 @@ class Load:
     errors: list[str] = field(default_factory=list)
     outage_retries: int = 0
     requests: int = 0  # answered, measured or not
+    trace: list[tuple[float, str, float]] = field(default_factory=list)  # (epoch s, kind, ms)
 
 
 class TransportError(Exception):
@@ -351,6 +352,7 @@ async def annotate(i: int, token: str, url: str, truth: dict, load: Load, stop_a
                 continue
             if measuring():
                 load.next_ms.append(ms)
+                load.trace.append((time.time(), "next", ms))
             item = r.json()
             if item["done"]:
                 return
@@ -371,6 +373,7 @@ async def annotate(i: int, token: str, url: str, truth: dict, load: Load, stop_a
             load.acked[body["request_id"]] = item["item_id"]
             if measuring():
                 load.label_ms.append(ms)
+                load.trace.append((time.time(), "label", ms))
 
 
 def run_loop(coro, client: str = "raw"):
@@ -464,6 +467,8 @@ def run(args) -> dict:
                 "cpus": os.cpu_count(),
             }
             result["retrains"] = count_runs(root / "project", db)
+            if args.trace:
+                write_trace(args.trace, load, run_windows(root / "project", db))
             result.update(check_log(root / "project", db, load.acked))
             if load.errors:
                 print(f"{len(load.errors)} errors, e.g. {load.errors[:3]}", file=sys.stderr)
@@ -497,6 +502,34 @@ def count_runs(project: Path, db: str | None) -> int:
             return int(s.scalar(select(func.count()).select_from(Run).where(Run.status == "ok")))
     finally:
         store.dispose()
+
+
+def run_windows(project: Path, db: str | None) -> list[tuple[float, float, str]]:
+    """Every retrain's (start, finish, status) in epoch seconds, for the trace."""
+    from datetime import UTC
+
+    from sqlalchemy import select
+
+    from activelab.service.project import Project
+    from activelab.service.runtime import open_store
+    from activelab.service.tables import Run
+
+    def epoch(t):
+        return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+
+    store = open_store(Project.open(project), db)
+    try:
+        with store.read() as s:
+            rows = s.execute(select(Run.started_at, Run.finished_at, Run.status)).all()
+        return [(epoch(a), epoch(b), st) for a, b, st in rows if a is not None and b is not None]
+    finally:
+        store.dispose()
+
+
+def write_trace(path: Path, load: Load, runs) -> None:
+    """Every measured request (epoch s, next|label, ms) and every retrain (start, finish,
+    status) as JSON: to see when the slow answers came, and whether a fit was running."""
+    path.write_text(json.dumps({"requests": load.trace, "retrains": runs}) + "\n")
 
 
 def faults(server: Server, project: Path, db, tokens, truth, args) -> dict:
@@ -616,6 +649,9 @@ def main() -> None:
     ap.add_argument("--suite", action="store_true",
                     help="the README's table (needs --db ADMIN_URL for PostgreSQL); writes " + str(RESULTS))
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument("--trace", type=Path, default=None,
+                    help="write every measured request's time and latency, and the retrains' "
+                         "windows, here (JSON; the load run only)")
     args = ap.parse_args()
     if args.suite:
         results = []
