@@ -10,9 +10,13 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import uvicorn
 
+from activelab.service import init_project, worker_main
 from activelab.service.commands import main
+
+from ._data import make_table
 
 _PROBE = textwrap.dedent("""
     import gc, json, weakref
@@ -64,3 +68,17 @@ def test_serve_freezes_the_heap_before_serving(tmp_path, image_dir, monkeypatch,
         gc.unfreeze()  # give this test process its heap back
     assert seen["frozen"] > 0
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_worker_freezes_its_heap_once_it_holds_the_pool_and_the_model(
+        tmp_path, db_url, backend, monkeypatch):
+    """`serve_worker` freezes after building its `RetrainWorker` (the pool and the modeling
+    stack loaded), before its first retrain; a parent that is not ours ends its loop at once."""
+    data = make_table(tmp_path / "pool.csv", n=60)
+    init_project(tmp_path / "proj", data=data, labels="a,b", db_url=db_url, model="logreg")
+    calls = []
+    monkeypatch.setattr(worker_main, "freeze_startup_heap",
+                        lambda: calls.append("sklearn" in sys.modules) or 0)
+    assert worker_main.serve_worker(tmp_path / "proj", db_url, 0.05, parent=-1) == 0
+    assert calls == [True]

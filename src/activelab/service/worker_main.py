@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from .db import Store
+from .heap import freeze_startup_heap
 
 log = logging.getLogger("activelab.service.worker")
 
@@ -112,6 +113,9 @@ def serve_worker(project_path, db_url: str | None, poll_seconds: float,
                                    poll_seconds=poll_seconds, backend=backend,
                                    ray_address=ray_address,
                                    terms=runtime.project.load_terms(), task=runtime.task)
+            # What a fit keeps (the pool, the modeling stack) leaves the GC's full passes: they
+            # took 140-300 ms each, a dozen in 30 s of retraining, before this (heap.py).
+            freeze_startup_heap()
             log.info("retrain worker %d ready", os.getpid())
             while parent_alive(parent):
                 try:
