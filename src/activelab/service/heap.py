@@ -6,7 +6,9 @@ items before the first request, and more with every item of a large pool. Measur
 annotators on PostgreSQL (benchmarks/service_load.py, 2026-12-02): a full pass every ~7 s took
 150–170 ms, collected nothing, and stalled every request in flight. `freeze_startup_heap` moves
 what is alive once the server is built into the permanent generation, which collections skip:
-the same passes then took 2–4 ms.
+the same passes then took 2–25 ms (the retrain worker's: 140–300 ms before, 5–24 ms after).
+An object alive at the freeze that later becomes garbage in a reference cycle is never freed,
+so freeze once, after loading what the process keeps for its whole life.
 """
 
 from __future__ import annotations
