@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -381,8 +380,9 @@ def run_loop(coro, client: str = "raw"):
     """Run the load's event loop: uvloop for the raw client (when installed), else asyncio's.
     The client's own heap (numpy, SQLAlchemy, the project's setup) is frozen first: its full GC
     passes took 75-120 ms, stalling every request in flight and counting against the server."""
-    gc.collect()
-    gc.freeze()
+    from activelab.service.heap import freeze_startup_heap
+
+    freeze_startup_heap()
     if client == "raw" and uvloop is not None:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             return runner.run(coro)
